@@ -1,0 +1,1 @@
+"""The four building blocks of the stack, each a typed ComponentResource chained through outputs."""

@@ -1,0 +1,43 @@
+"""Builds the Kubernetes provider's kubeconfig without any long-lived credential.
+
+AKS returns a user kubeconfig whose exec block runs kubelogin in interactive device-code mode. We keep only
+its server address and CA certificate and replace the exec block with one that runs kubelogin non-interactively
+(`--login azurecli` by default), so the kubeconfig in Pulumi state holds no token at all: each Kubernetes call
+gets a fresh Entra token from the machine running `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import yaml
+
+# The Entra application every AKS cluster with managed Entra integration accepts tokens for
+# (Azure/kubelogin docs/book/src/concepts/aks.md).
+AKS_ENTRA_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+
+
+def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: str) -> str:
+    """Return a kubeconfig (YAML text) for the cluster in `user_kubeconfig_b64`, authenticated by kubelogin."""
+    source: dict[str, Any] = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))
+    cluster_entry = source["clusters"][0]
+    name = cluster_entry["name"]
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {
+            "server": cluster_entry["cluster"]["server"],
+            "certificate-authority-data": cluster_entry["cluster"]["certificate-authority-data"],
+        }}],
+        "users": [{"name": "kubelogin", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "kubelogin",
+            "args": ["get-token", "--login", login_mode, "--server-id", AKS_ENTRA_SERVER_APP_ID],
+            "interactiveMode": "Never",
+            "provideClusterInfo": False,
+        }}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": "kubelogin"}}],
+        "current-context": name,
+    }
+    return yaml.safe_dump(kubeconfig, sort_keys=True)

@@ -1,0 +1,490 @@
+"""Runs the real `__main__.py` under Pulumi's mock engine and records everything a provider would receive.
+
+The CLI is not needed: the stack's config is read from Pulumi.yaml and Pulumi.<stack>.yaml as the CLI would,
+every resource registration is recorded with its inputs, parent, provider, dependencies and options, and
+values only a provider knows (IDs, the issuer URL, client and principal IDs, descriptors) are deterministic
+placeholders whose origin the plan can name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import runpy
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+_PLACEHOLDER_NAMESPACE = uuid.UUID("6f1d7a52-3c0e-4e43-9a55-0f6b8e7c2d10")
+
+
+@dataclass
+class Resource:
+    """One registration as the engine saw it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: set[str]
+    options: dict[str, Any]
+    secret_paths: set[str] = field(default_factory=set)
+    """Dotted input paths that reached the engine as Pulumi secrets ("" is the whole input)."""
+
+    def input(self, path: str) -> Any:
+        """The input at a dotted path, e.g. `oidcIssuerProfile.enabled` (KeyError when absent)."""
+        value: Any = self.inputs
+        for part in path.split("."):
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        return value
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program registered, in registration order."""
+
+    resources: list[Resource]
+    stack_outputs: dict[str, Any]
+    secret_outputs: set[str]
+    invokes: list[tuple[str, dict[str, Any]]]
+    placeholders: dict[str, str]
+    stack: str
+    config: dict[str, str]
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Resource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def direct_dependencies(self, resource: Resource) -> set[str]:
+        """What the engine waits for before creating `resource`: inputs, depends_on and its provider."""
+        found = set(resource.dependencies)
+        if resource.provider:
+            found.add(resource.provider)
+        return found
+
+    def depends_on(self, resource: Resource, other: Resource) -> bool:
+        """True when `resource` waits (directly or through others) for `other`."""
+        seen: set[str] = set()
+        todo = [resource.urn]
+        while todo:
+            current = self.by_urn(todo.pop())
+            for urn in self.direct_dependencies(current) - seen:
+                if urn == other.urn:
+                    return True
+                seen.add(urn)
+                if any(r.urn == urn for r in self.resources):
+                    todo.append(urn)
+        return False
+
+    def component_of(self, resource: Resource) -> Resource | None:
+        """The top-level component that owns `resource` (None for stack-level resources)."""
+        current: Resource | None = resource
+        owner = None
+        while current is not None and current.parent:
+            parent = next((r for r in self.resources if r.urn == current.parent), None)
+            if parent is not None and not parent.custom:
+                owner = parent
+            current = parent
+        return owner
+
+    def label(self, value: Any) -> str | None:
+        """Where a provider-generated value came from, e.g. 'clientId of argocd-identity'."""
+        return self.placeholders.get(value) if isinstance(value, str) else None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Mocks: plausible provider answers, each generated value remembered with its origin
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExistingClusterMock:
+    """How the cluster to adopt looks in Azure."""
+
+    oidc_issuer: bool = True
+    workload_identity: bool = True
+    location: str = "westeurope"
+
+
+@dataclass
+class AzureMocks(pulumi_mocks.Mocks):
+    subscription_id: str = "00000000-0000-0000-0000-00000000a2e5"
+    tenant_id: str = "00000000-0000-0000-0000-0000000e1a1d"
+    existing_cluster: ExistingClusterMock = field(default_factory=ExistingClusterMock)
+    placeholders: dict[str, str] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def _generated(self, value: str, label: str) -> str:
+        self.placeholders.setdefault(value, label)
+        return value
+
+    def _uuid(self, owner: str, field_name: str) -> str:
+        return self._generated(str(uuid.uuid5(_PLACEHOLDER_NAMESPACE, f"{owner}/{field_name}")), f"{field_name} of {owner}")
+
+    def _autoname(self, logical: str, given: Any) -> str:
+        if given:
+            return str(given)
+        suffix = uuid.uuid5(_PLACEHOLDER_NAMESPACE, logical).hex[:6]
+        return self._generated(f"{logical}{suffix}", f"Azure name of {logical}")
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        handler = _RESOURCE_OUTPUTS.get(args.typ)
+        extra = handler(self, args.name, inputs) if handler else {}
+        state = {**inputs, **extra}
+        resource_id = state.pop("__id", None) or self._generated(f"{args.name}-id", f"id of {args.name}")
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        self.invokes.append((args.token, dict(args.args)))
+        handler = _INVOKE_RESULTS.get(args.token)
+        if handler is None:
+            raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
+        return handler(self, dict(args.args))
+
+    def arm_id(self, group: str, kind: str = "", name: str = "") -> str:
+        tail = f"/providers/{kind}/{name}" if kind else ""
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{group}{tail}"
+
+
+def _resource_group(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    group = mocks._autoname(name, inputs.get("resourceGroupName"))
+    return {"name": group, "__id": mocks.arm_id(group)}
+
+
+def _managed_cluster(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster = mocks._autoname(name, inputs.get("resourceName"))
+    issuer = mocks._generated(
+        f"https://{inputs.get('location', 'westeurope')}.oic.prod-aks.azure.com/{mocks.tenant_id}/"
+        f"{uuid.uuid5(_PLACEHOLDER_NAMESPACE, name)}/",
+        f"OIDC issuer URL of {name}",
+    )
+    profile = dict(inputs.get("oidcIssuerProfile") or {})
+    if profile.get("enabled"):
+        profile["issuerURL"] = issuer
+    return {
+        "name": cluster,
+        "oidcIssuerProfile": profile,
+        "fqdn": f"{inputs.get('dnsPrefix', cluster)}.hcp.{inputs.get('location')}.azmk8s.io",
+        "__id": mocks.arm_id(str(inputs.get("resourceGroupName")), "Microsoft.ContainerService/managedClusters", cluster),
+    }
+
+
+def _identity(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    identity = mocks._autoname(name, inputs.get("resourceName"))
+    return {
+        "name": identity,
+        "clientId": mocks._uuid(name, "clientId"),
+        "principalId": mocks._uuid(name, "principalId"),
+        "tenantId": mocks.tenant_id,
+        "__id": mocks.arm_id(
+            str(inputs.get("resourceGroupName")), "Microsoft.ManagedIdentity/userAssignedIdentities", identity
+        ),
+    }
+
+
+def _entitlement(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"descriptor": mocks._generated(f"aadsp.{uuid.uuid5(_PLACEHOLDER_NAMESPACE, name).hex}", f"descriptor of {name}")}
+
+
+def _devops_group(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"descriptor": mocks._generated(f"vssgp.{uuid.uuid5(_PLACEHOLDER_NAMESPACE, name).hex}", f"descriptor of {name}")}
+
+
+def _random_string(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    length = int(inputs.get("length", 8))
+    return {"result": mocks._generated(uuid.uuid5(_PLACEHOLDER_NAMESPACE, name).hex[:length], f"random result of {name}")}
+
+
+def _role_assignment(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"name": mocks._uuid(name, "name")}
+
+
+_RESOURCE_OUTPUTS: dict[str, Callable[[AzureMocks, str, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:resources:ResourceGroup": _resource_group,
+    "azure-native:containerservice:ManagedCluster": _managed_cluster,
+    "azure-native:managedidentity:UserAssignedIdentity": _identity,
+    "azure-native:authorization:RoleAssignment": _role_assignment,
+    "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement": _entitlement,
+    "azuredevops:index/group:Group": _devops_group,
+    "random:index/randomString:RandomString": _random_string,
+}
+
+
+def _client_config(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "clientId": mocks._uuid("the deployer", "clientId"),
+        "objectId": mocks._uuid("the deployer", "objectId"),
+        "subscriptionId": mocks.subscription_id,
+        "tenantId": mocks.tenant_id,
+    }
+
+
+def _user_credentials(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    name = args.get("resourceName", "cluster")
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {
+            "server": f"https://{name}.hcp.westeurope.azmk8s.io:443",
+            "certificate-authority-data": base64.b64encode(b"offline CA certificate").decode(),
+        }}],
+        "users": [{"name": "clusterUser", "user": {"exec": {"command": "kubelogin", "args": ["get-token", "--login", "devicecode"]}}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": "clusterUser"}}],
+        "current-context": name,
+    }
+    encoded = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()
+    return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
+
+
+def _existing_cluster(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    group, name = str(args["resourceGroupName"]), str(args["resourceName"])
+    shape = mocks.existing_cluster
+    profile: dict[str, Any] = {"enabled": shape.oidc_issuer}
+    if shape.oidc_issuer:
+        profile["issuerURL"] = mocks._generated(
+            f"https://{shape.location}.oic.prod-aks.azure.com/{mocks.tenant_id}/{uuid.uuid5(_PLACEHOLDER_NAMESPACE, name)}/",
+            f"OIDC issuer URL of the existing cluster {name}",
+        )
+    return {
+        "id": mocks.arm_id(group, "Microsoft.ContainerService/managedClusters", name),
+        "name": name,
+        "location": shape.location,
+        "oidcIssuerProfile": profile,
+        "securityProfile": {"workloadIdentity": {"enabled": shape.workload_identity}},
+    }
+
+
+def _devops_lookup(kind: str) -> Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]:
+    def answer(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+        owner = f"{kind} {args.get('name')}"
+        result = {"id": mocks._uuid(owner, "id"), "name": args.get("name")}
+        if kind == "group":
+            result["descriptor"] = mocks._generated(f"vssgp.{uuid.uuid5(_PLACEHOLDER_NAMESPACE, owner).hex}", f"descriptor of {owner}")
+        return result
+
+    return answer
+
+
+_INVOKE_RESULTS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:authorization:getClientConfig": _client_config,
+    "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,
+    "azure-native:containerservice:getManagedCluster": _existing_cluster,
+    "azuredevops:index/getProject:getProject": _devops_lookup("project"),
+    "azuredevops:index/getGroup:getGroup": _devops_lookup("group"),
+    "azuredevops:index/getGitRepository:getGitRepository": _devops_lookup("repository"),
+}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Recording monitor
+# ----------------------------------------------------------------------------------------------------
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: AzureMocks, recorded: list[Resource]) -> None:
+        super().__init__(mocks)
+        self.recorded = recorded
+        self.stack_outputs: dict[str, Any] = {}
+        self.secret_outputs: set[str] = set()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        raw = _sync_await(_deserialize(request.object))
+        outputs = self.resources[response.urn].state
+        secret_paths: set[str] = set()
+        self.recorded.append(Resource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            provider=_provider_urn(request.provider),
+            inputs=_unwrap_secrets(raw, "", secret_paths),
+            outputs=dict(outputs),
+            dependencies=set(request.dependencies),
+            options={
+                "protect": bool(request.protect),
+                "delete_before_replace": bool(request.deleteBeforeReplace),
+                "aliases": [str(alias) for alias in request.aliases],
+                "ignore_changes": list(request.ignoreChanges),
+                "retain_on_delete": bool(request.retainOnDelete),
+                "custom_timeouts": {
+                    "create": request.customTimeouts.create,
+                    "update": request.customTimeouts.update,
+                    "delete": request.customTimeouts.delete,
+                },
+            },
+            secret_paths=secret_paths,
+        ))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.stack_outputs = _unwrap_secrets(
+                _sync_await(_deserialize(request.outputs)), "", self.secret_outputs
+            )
+        return super().RegisterResourceOutputs(request)
+
+
+async def _deserialize(struct: Any) -> dict[str, Any]:
+    return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def _provider_urn(reference: str) -> str | None:
+    # A provider reference is "<urn>::<id>"; the URN itself contains "::".
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _unwrap_secrets(value: Any, path: str, secret_paths: set[str]) -> Any:
+    """The plain value, with the dotted path of every secret inside it added to `secret_paths`."""
+    if rpc.is_rpc_secret(value):
+        secret_paths.add(path)
+        value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v, f"{path}.{k}" if path else k, secret_paths) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v, f"{path}.{i}" if path else str(i), secret_paths) for i, v in enumerate(value)]
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------
+# Config as the CLI would pass it
+# ----------------------------------------------------------------------------------------------------
+
+
+def stack_files() -> list[str]:
+    """Names of the stacks that have a Pulumi.<stack>.yaml in the project."""
+    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in ROOT.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The config map the CLI would hand the program: project defaults, then the stack file, then overrides.
+
+    Keys are namespaced (`argocd-aks-wi:nodeCount`); structured values become JSON strings; `secure:`
+    values, which only the CLI can decrypt, become a visible stand-in.
+    """
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    config: dict[str, str] = {}
+    for key, declaration in (project.get("config") or {}).items():
+        if isinstance(declaration, dict) and "default" in declaration:
+            config[_namespaced(key)] = _as_config_string(declaration["default"])
+    stack_path = ROOT / f"Pulumi.{stack}.yaml"
+    if stack_path.exists():
+        stack_file = yaml.safe_load(stack_path.read_text()) or {}
+        for key, value in (stack_file.get("config") or {}).items():
+            config[_namespaced(key)] = _as_config_string(value)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(_namespaced(key), None)
+        else:
+            config[_namespaced(key)] = _as_config_string(value)
+    return config
+
+
+def _namespaced(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return "[secure value: decrypted only by the Pulumi CLI]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Running the program
+# ----------------------------------------------------------------------------------------------------
+
+
+def run_program(
+    stack: str = "dev",
+    overrides: Mapping[str, Any] | None = None,
+    mocks: AzureMocks | None = None,
+    preview: bool = False,
+    registered: list[Resource] | None = None,
+) -> ProgramRun:
+    """Run `__main__.py` once for `stack` (its file plus `overrides`) and return what it registered.
+
+    Raises what the program raises (e.g. settings.ConfigError); pass `registered` to see what was
+    registered before that (a test that proves a bad value registers nothing).
+    """
+    mocks = mocks or AzureMocks()
+    monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
+    config = load_stack_config(stack, overrides)
+    runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
+    runtime_settings.configure(pulumi_mocks.MockSettings(
+        monitor=monitor,
+        engine=pulumi_mocks.MockEngine(logger=None),
+        project=PROJECT,
+        stack=stack,
+        dry_run=preview,
+        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+    ))
+    set_all_config(config, [])
+    with _project_on_path():
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    return ProgramRun(
+        resources=list(monitor.recorded),
+        stack_outputs=dict(monitor.stack_outputs),
+        secret_outputs=set(monitor.secret_outputs),
+        invokes=list(mocks.invokes),
+        placeholders=dict(mocks.placeholders),
+        stack=stack,
+        config=config,
+    )
+
+
+class _project_on_path:  # noqa: N801 - used as a context manager
+    def __enter__(self) -> None:
+        sys.path.insert(0, str(ROOT))
+        self._cwd = os.getcwd()
+        os.chdir(ROOT)
+
+    def __exit__(self, *exc: object) -> None:
+        os.chdir(self._cwd)
+        sys.path.remove(str(ROOT))
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted path, leaf value) inside a nested input."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}.{index}" if path else str(index))
+    else:
+        yield path, value

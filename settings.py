@@ -1,0 +1,630 @@
+"""Turns the stack's configuration into one frozen, validated Settings object.
+
+This is the only module that reads `pulumi.Config`. Every key is checked before the program registers a
+single resource; all problems are gathered into one ConfigError whose lines each name the key, the value
+and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import pulumi
+import pulumi.runtime.config as runtime_config
+
+PROJECT = "argocd-aks-wi"
+
+# Argo CD v3.1.1 is the first release with all three Azure DevOps workload-identity fixes
+# (argo-cd#23100, #23348, #23478; FACTS.md). argo-helm chart 8.3.1 is the first chart that ships it
+# (argo-helm charts/argo-cd/Chart.yaml history: 8.3.0 ships v3.1.0, 8.3.1 ships v3.1.1).
+MIN_CHART_VERSION = (8, 3, 1)
+ARGOCD_NAMESPACE_FOR_EXTENSION = "argocd"
+MAX_FEDERATED_CREDENTIALS = 20
+MIN_NODES_FOR_EXTENSION_HA = 4
+
+# Keys of the 0.0.x extension, replaced in 1.0.0-preview (FACTS.md); a user who copies an old sample
+# gets the new key's name instead of a silently ignored setting.
+LEGACY_EXTENSION_KEYS = {
+    "workloadIdentity.enable": "azure.workloadIdentity.enabled",
+    "workloadIdentity.clientId": "azure.workloadIdentity.clientId",
+    "deployWithHighAvailability": "redis-ha.enabled",
+    "namespaceInstall": "(none: 1.0.0-preview always installs into the argocd namespace)",
+}
+# Settings the program owns in extension mode; the user may not override them through extensionSettings.
+OWNED_EXTENSION_KEYS = ("azure.workloadIdentity.enabled", "azure.workloadIdentity.clientId", "redis-ha.enabled")
+
+PAT_FREE_OPTIONS = (
+    "this program never uses a PAT or password: Argo CD authenticates with Entra Workload ID, and the "
+    "Azure DevOps provider uses the Azure CLI login (az login), OIDC (ARM_USE_OIDC=true in CI) or a managed "
+    "identity (ARM_USE_MSI=true); remove the value"
+)
+# Config keys (in any namespace) and environment variables through which a PAT or password could reach
+# the Azure DevOps provider or Argo CD.
+_CREDENTIAL_WORDS = re.compile(r"(pat|personalaccesstoken|password|passwd|token|secret|clientsecret)$", re.I)
+_CREDENTIAL_ENV_VARS = ("AZDO_PERSONAL_ACCESS_TOKEN", "AZDO_CLIENT_SECRET", "ARM_CLIENT_SECRET")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_ORG_URL = re.compile(r"^https://dev\.azure\.com/([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]|[A-Za-z0-9])$")
+_REPO_URL = re.compile(r"^https://dev\.azure\.com/([^/@?#]+)/([^/?#]+)/_git/([^/?#]+)$")
+_PROJECT_FORBIDDEN = re.compile(r"[\\/:*?\"<>|;#$*{},+=\[\]%@&'`~!^]")
+_SEMVER = re.compile(r"^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class ConfigError(ValueError):
+    """The stack's configuration is invalid; the message lists every offending key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"invalid configuration, nothing was created:\n{listed}")
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A Kubernetes service account that the identity's federated credentials trust."""
+
+    namespace: str
+    name: str
+    key: str
+    """Stable short name of the account's role (repo-server, commit-server, extra-<hash>), used in Azure names."""
+
+    @property
+    def subject(self) -> str:
+        """The token subject the Kubernetes API server issues for this account."""
+        return f"system:serviceaccount:{self.namespace}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Repository:
+    """One private Azure DevOps Git repository, in the one URL form Argo CD matches on."""
+
+    url: str
+    organization: str
+    project: str
+    name: str
+
+    @property
+    def project_prefix(self) -> str:
+        """The credential-template URL that covers every Git repository of this repository's project."""
+        return self.url[: self.url.rindex("/_git/") + len("/_git/")]
+
+
+@dataclass(frozen=True)
+class ExistingCluster:
+    """An AKS cluster to adopt: looked up, never changed or deleted."""
+
+    resource_group: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    location: str
+    existing: ExistingCluster | None
+    kubernetes_version: str | None
+    node_count: int
+    node_vm_size: str
+    system_pool_name: str
+    admin_group_object_ids: tuple[str, ...]
+    kubelogin_mode: str
+
+
+@dataclass(frozen=True)
+class AzureDevOpsSettings:
+    organization_url: str
+    organization: str
+    project: str
+    repositories: tuple[Repository, ...]
+    access_model: str
+    license_type: str
+    credential_templates: bool
+
+    @property
+    def projects(self) -> tuple[str, ...]:
+        """Every project holding a configured repository, in first-seen order."""
+        return tuple(dict.fromkeys(repo.project for repo in self.repositories))
+
+
+@dataclass(frozen=True)
+class ExtensionSettings:
+    release_train: str
+    version: str | None
+    high_availability: bool
+    extra: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    repository: Repository
+    path: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class ArgoCdSettings:
+    install_method: str
+    namespace: str
+    release_name: str
+    chart_version: str
+    repo_server: ServiceAccount
+    commit_server: ServiceAccount | None
+    extension: ExtensionSettings
+    bootstrap: BootstrapSettings | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    protect: bool
+    cluster: ClusterSettings
+    azure_devops: AzureDevOpsSettings
+    argocd: ArgoCdSettings
+    additional_issuers: tuple[str, ...] = ()
+    additional_service_accounts: tuple[ServiceAccount, ...] = ()
+
+    @property
+    def trusted_service_accounts(self) -> tuple[ServiceAccount, ...]:
+        """Every service account a federated credential is made for; Argo CD is configured from the same."""
+        own = (self.argocd.repo_server,) + ((self.argocd.commit_server,) if self.argocd.commit_server else ())
+        return own + self.additional_service_accounts
+
+    @property
+    def federated_credential_count(self) -> int:
+        return len(self.trusted_service_accounts) * (1 + len(self.additional_issuers))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+class _Reader:
+    """Reads raw config strings and records problems instead of raising on the first one."""
+
+    def __init__(self, config: pulumi.Config) -> None:
+        self._config = config
+        self.problems: list[str] = []
+
+    def fail(self, key: str, value: object, accepted: str) -> None:
+        shown = _mask(key, value)
+        self.problems.append(f"{PROJECT}:{key} = {shown}: expected {accepted}")
+
+    def raw(self, key: str) -> str | None:
+        return self._config.get(key)
+
+    def text(self, key: str, default: str = "", *, required: bool = False) -> str:
+        value = self.raw(key)
+        if value is None or value.strip() == "":
+            if required:
+                self.problems.append(f"{PROJECT}:{key} is required (set it with `pulumi config set {key} ...`)")
+            return default
+        return value.strip()
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.raw(key)
+        if value is None:
+            return default
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.fail(key, value, f"a whole number from {low} to {high}")
+            return default
+        if not low <= number <= high:
+            self.fail(key, value, f"a whole number from {low} to {high}")
+            return default
+        return number
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        self.fail(key, value, "true or false")
+        return default
+
+    def strings(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.raw(key)
+        if value is None or value.strip() in ("", "[]"):
+            if required:
+                self.problems.append(f"{PROJECT}:{key} is required: a list with at least one entry")
+            return ()
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = _MISSING
+        if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
+            self.fail(key, value, "a list of strings (YAML sequence under the key)")
+            return ()
+        return tuple(item.strip() for item in parsed)
+
+    def choice(self, key: str, default: str, accepted: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in accepted:
+            self.fail(key, value, "one of " + ", ".join(accepted))
+            return default
+        return value
+
+    def matching(self, key: str, value: str, check: Callable[[str], bool], accepted: str) -> str:
+        if not check(value):
+            self.fail(key, value, accepted)
+        return value
+
+
+def _mask(key: str, value: object) -> str:
+    text = str(value)
+    if _CREDENTIAL_WORDS.search(key.replace("-", "").replace("_", "")):
+        return "[secret]"
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return repr(text)
+
+
+def _all_config_keys() -> Mapping[str, Any]:
+    """Every config key of the stack, from every namespace.
+
+    The Pulumi SDK has no public listing; the language host fills the runtime's config map and the
+    PULUMI_CONFIG environment variable, so both are read.
+    """
+    keys: dict[str, Any] = dict(runtime_config.get_config_env())
+    keys.update(runtime_config.CONFIG.get())
+    return keys
+
+
+def _declared_keys() -> set[str]:
+    import yaml
+
+    project_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Pulumi.yaml")
+    with open(project_file, encoding="utf-8") as handle:
+        return set((yaml.safe_load(handle) or {}).get("config", {}))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Validation helpers
+# ----------------------------------------------------------------------------------------------------
+
+
+def is_dns_label(value: str) -> bool:
+    return len(value) <= 63 and bool(_DNS_LABEL.match(value))
+
+
+def is_dns_subdomain(value: str) -> bool:
+    return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
+
+
+def _chart_version_ok(value: str) -> bool:
+    match = _SEMVER.match(value)
+    return bool(match) and tuple(int(part) for part in match.groups()) >= MIN_CHART_VERSION
+
+
+def _parse_service_account(text: str) -> ServiceAccount | None:
+    namespace, _, name = text.partition("/")
+    if is_dns_label(namespace) and is_dns_subdomain(name):
+        return ServiceAccount(namespace, name, key=f"extra-{stable_hash(text)}")
+    return None
+
+
+def stable_hash(text: str) -> str:
+    """Eight hex characters that identify `text` across runs (for names that must not depend on order)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _is_issuer_url(value: str) -> bool:
+    return bool(re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$", value)) and len(value) <= 500
+
+
+def _parse_repository(url: str, organization: str) -> Repository | str:
+    """A Repository, or the reason the URL is refused."""
+    if "@" in url:
+        return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (FACTS.md)"
+    if url.endswith(".git") or url.endswith("/"):
+        return "no trailing .git or /"
+    match = _REPO_URL.match(url)
+    if not match:
+        return "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
+    org, project, name = match.groups()
+    if org.lower() != organization.lower():
+        return f"a repository of the configured organisation {organization!r}"
+    if org != organization:
+        return f"the organisation written exactly as in azureDevOpsOrgUrl ({organization!r}): one URL form everywhere"
+    decoded_project = unquote(project)
+    if not decoded_project.strip() or _PROJECT_FORBIDDEN.search(decoded_project.replace(" ", "")):
+        return "a valid project name in the URL"
+    return Repository(url=url, organization=org, project=decoded_project, name=unquote(name))
+
+
+# ----------------------------------------------------------------------------------------------------
+# The one entry point
+# ----------------------------------------------------------------------------------------------------
+
+
+def load_settings(config: pulumi.Config | None = None, stack: str | None = None) -> Settings:
+    """Read and validate the whole configuration; raise one ConfigError naming every bad key."""
+    reader = _Reader(config or pulumi.Config(PROJECT))
+    stack = stack or pulumi.get_stack()
+
+    _refuse_credentials(reader)
+    _refuse_unknown_keys(reader)
+
+    cluster = _cluster_settings(reader)
+    azure_devops = _azure_devops_settings(reader)
+    argocd = _argocd_settings(reader, azure_devops)
+    additional_issuers = tuple(
+        reader.matching("additionalIssuers", issuer, _is_issuer_url, "HTTPS OIDC issuer URLs")
+        for issuer in reader.strings("additionalIssuers")
+    )
+    additional_accounts = []
+    for text in reader.strings("additionalServiceAccounts"):
+        account = _parse_service_account(text)
+        if account is None:
+            reader.fail("additionalServiceAccounts", text, '"namespace/name" (DNS-1123 names)')
+        else:
+            additional_accounts.append(account)
+
+    protect_text = reader.choice("protectResources", "auto", ("auto", "true", "false"))
+    settings = Settings(
+        stack=stack,
+        protect=(stack != "dev") if protect_text == "auto" else protect_text == "true",
+        cluster=cluster,
+        azure_devops=azure_devops,
+        argocd=argocd,
+        additional_issuers=additional_issuers,
+        additional_service_accounts=tuple(additional_accounts),
+    )
+    _check_cross_field_rules(reader, settings)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return settings
+
+
+def _refuse_credentials(reader: _Reader) -> None:
+    for full_key in sorted(_all_config_keys()):
+        namespace, _, key = full_key.partition(":")
+        compact = key.replace("-", "").replace("_", "").lower()
+        if namespace in (PROJECT, "azuredevops", "kubernetes") and _CREDENTIAL_WORDS.search(compact):
+            reader.problems.append(f"{full_key} is set: {PAT_FREE_OPTIONS}")
+    for variable in _CREDENTIAL_ENV_VARS:
+        if os.environ.get(variable):
+            reader.problems.append(
+                f"environment variable {variable} is set: the Azure DevOps provider would use it; {PAT_FREE_OPTIONS}"
+            )
+
+
+def _refuse_unknown_keys(reader: _Reader) -> None:
+    declared = _declared_keys()
+    for full_key in sorted(_all_config_keys()):
+        namespace, _, key = full_key.partition(":")
+        if namespace != PROJECT or key in declared or _CREDENTIAL_WORDS.search(key.lower()):
+            continue
+        close = difflib.get_close_matches(key, sorted(declared), n=1)
+        hint = f"did you mean {close[0]}?" if close else "see Pulumi.yaml for every key"
+        reader.problems.append(f"{full_key} is not a key this program reads: {hint}")
+
+
+def _cluster_settings(reader: _Reader) -> ClusterSettings:
+    location = reader.matching(
+        "location", reader.text("location", "westeurope"), lambda v: bool(re.match(r"^[a-z][a-z0-9]{1,39}$", v)),
+        "an Azure region name in lower case without spaces, e.g. westeurope",
+    )
+    existing_group = reader.text("existingClusterResourceGroup")
+    existing_name = reader.text("existingClusterName")
+    existing = None
+    if bool(existing_group) != bool(existing_name):
+        reader.problems.append(
+            f"{PROJECT}:existingClusterResourceGroup and {PROJECT}:existingClusterName go together: "
+            "set both to adopt a cluster, or neither to create one"
+        )
+    elif existing_group:
+        reader.matching(
+            "existingClusterResourceGroup", existing_group,
+            lambda v: bool(re.match(r"^[-\w._()]{1,90}$", v)) and not v.endswith("."),
+            "an Azure resource group name (1-90 letters, digits, -_.())",
+        )
+        reader.matching(
+            "existingClusterName", existing_name, lambda v: bool(re.match(r"^[A-Za-z0-9][-_A-Za-z0-9]{0,62}$", v)),
+            "an AKS cluster name (1-63 letters, digits, - and _)",
+        )
+        existing = ExistingCluster(existing_group, existing_name)
+
+    version = reader.matching(
+        "kubernetesVersion", reader.text("kubernetesVersion"), lambda v: not v or bool(re.match(r"^1\.\d{1,2}(\.\d{1,3})?$", v)),
+        'MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33", or empty for the AKS default',
+    )
+    admin_groups = reader.strings("clusterAdminGroupObjectIds")
+    for group in admin_groups:
+        reader.matching("clusterAdminGroupObjectIds", group, lambda v: bool(_GUID.match(v)), "Entra group object IDs (GUIDs)")
+    return ClusterSettings(
+        location=location,
+        existing=existing,
+        kubernetes_version=version or None,
+        node_count=reader.integer("nodeCount", 2, 1, 1000),
+        node_vm_size=reader.matching(
+            "nodeVmSize", reader.text("nodeVmSize", "Standard_D4ds_v5"),
+            lambda v: bool(re.match(r"^Standard_[A-Za-z0-9_]{1,60}$", v)), "an Azure VM size such as Standard_D4ds_v5",
+        ),
+        system_pool_name=reader.matching(
+            "systemPoolName", reader.text("systemPoolName", "system"), lambda v: bool(re.match(r"^[a-z][a-z0-9]{0,11}$", v)),
+            "1-12 lower-case letters and digits, starting with a letter",
+        ),
+        admin_group_object_ids=admin_groups,
+        kubelogin_mode=reader.choice("kubeloginMode", "azurecli", ("azurecli", "workloadidentity", "msi")),
+    )
+
+
+def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
+    org_url = reader.text("azureDevOpsOrgUrl", required=True).rstrip("/")
+    organization = ""
+    if org_url:
+        match = _ORG_URL.match(org_url)
+        if match:
+            organization = match.group(1)
+        else:
+            reader.fail(
+                "azureDevOpsOrgUrl", org_url,
+                "https://dev.azure.com/<organisation> (no user@ part, no project; *.visualstudio.com URLs: use the dev.azure.com form)",
+            )
+    project = reader.matching(
+        "azureDevOpsProject", reader.text("azureDevOpsProject", required=True),
+        lambda v: not v or (len(v) <= 64 and not _PROJECT_FORBIDDEN.search(v) and not v.startswith(("_", ".")) and not v.endswith(".")),
+        "an Azure DevOps project name (at most 64 characters, none of \\/:*?\"<>|;#$*{},+=[]%@&)",
+    )
+
+    repositories: list[Repository] = []
+    urls = reader.strings("repositories", required=True)
+    for url in urls:
+        parsed = _parse_repository(url, organization) if organization else None
+        if isinstance(parsed, str):
+            reader.fail("repositories", url, parsed)
+        elif parsed is not None:
+            repositories.append(parsed)
+    duplicates = sorted({url.lower() for url in urls if [u.lower() for u in urls].count(url.lower()) > 1})
+    for url in duplicates:
+        reader.fail("repositories", url, "each repository once (Argo CD compares URLs case-insensitively)")
+
+    access_model = reader.choice("accessModel", "repositories", ("repositories", "readers"))
+    if access_model == "readers":
+        for repo in repositories:
+            if repo.project != project:
+                reader.fail(
+                    "repositories", repo.url,
+                    f"repositories of project {project!r} only with accessModel readers "
+                    "(that model grants one project's Readers group); use accessModel repositories for several projects",
+                )
+    level = reader.text("azureDevOpsAccessLevel", "basic").lower()
+    if level != "basic":
+        reason = (
+            "Stakeholder access cannot read Git repositories, so Argo CD would get 401/403"
+            if level == "stakeholder" else "service principals are licensed directly, and Basic is what reading code needs"
+        )
+        reader.fail("azureDevOpsAccessLevel", level, f"basic ({reason})")
+    return AzureDevOpsSettings(
+        organization_url=org_url,
+        organization=organization,
+        project=project,
+        repositories=tuple(repositories),
+        access_model=access_model,
+        license_type="express",  # the API's name for Basic (FACTS.md)
+        credential_templates=reader.boolean("credentialTemplates", False),
+    )
+
+
+def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> ArgoCdSettings:
+    install_method = reader.choice("argocdInstallMethod", "helm", ("helm", "extension"))
+    namespace = reader.matching(
+        "argocdNamespace", reader.text("argocdNamespace", "argocd"), is_dns_label, "a DNS-1123 label (a-z, 0-9, -; at most 63)"
+    )
+    if install_method == "extension" and namespace != ARGOCD_NAMESPACE_FOR_EXTENSION:
+        reader.fail("argocdNamespace", namespace, f"{ARGOCD_NAMESPACE_FOR_EXTENSION!r}: the AKS extension always installs there")
+
+    def account(key: str, default: str, role: str) -> ServiceAccount:
+        name = reader.matching(key, reader.text(key, default), is_dns_subdomain, "a DNS-1123 subdomain (a-z, 0-9, -, .)")
+        return ServiceAccount(namespace, name, key=role)
+
+    hydrator = reader.boolean("sourceHydrator", False)
+    if hydrator and install_method == "extension":
+        reader.fail(
+            "sourceHydrator", "true",
+            "false with argocdInstallMethod extension: the extension's commit-server settings are not documented yet",
+        )
+    chart_version = reader.matching(
+        "argocdChartVersion", reader.text("argocdChartVersion", "10.3.3"), _chart_version_ok,
+        "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
+        "workload identity is broken (argo-cd#23100, #23348, #23478)",
+    )
+    return ArgoCdSettings(
+        install_method=install_method,
+        namespace=namespace,
+        release_name=reader.matching(
+            "argocdReleaseName", reader.text("argocdReleaseName", "argocd"), lambda v: is_dns_label(v) and len(v) <= 53,
+            "a Helm release name (DNS-1123 label, at most 53 characters)",
+        ),
+        chart_version=chart_version,
+        repo_server=account("repoServerServiceAccount", "argocd-repo-server", "repo-server"),
+        commit_server=account("commitServerServiceAccount", "argocd-commit-server", "commit-server") if hydrator else None,
+        extension=_extension_settings(reader),
+        bootstrap=_bootstrap_settings(reader, azure_devops),
+    )
+
+
+def _extension_settings(reader: _Reader) -> ExtensionSettings:
+    version = reader.matching(
+        "extensionVersion", reader.text("extensionVersion"),
+        lambda v: not v or bool(re.match(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0."),
+        "empty, or a 1.0.0-preview or newer version (0.0.x uses the legacy settings)",
+    )
+    extra: dict[str, str] = {}
+    for entry in reader.strings("extensionSettings"):
+        key, separator, value = entry.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            reader.fail("extensionSettings", entry, '"key=value" entries')
+        elif key in LEGACY_EXTENSION_KEYS:
+            reader.fail("extensionSettings", entry, f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_KEYS[key]}")
+        elif key in OWNED_EXTENSION_KEYS:
+            reader.fail("extensionSettings", entry, f"no {key}: the program sets it (extensionHighAvailability, the identity's client ID)")
+        else:
+            extra[key] = value.strip()
+    return ExtensionSettings(
+        release_train=reader.matching(
+            "extensionReleaseTrain", reader.text("extensionReleaseTrain", "preview"),
+            lambda v: bool(re.match(r"^[A-Za-z][A-Za-z0-9-]{0,31}$", v)), "a release train name such as preview or stable",
+        ),
+        version=version or None,
+        high_availability=reader.boolean("extensionHighAvailability", False),
+        extra=tuple(sorted(extra.items())),
+    )
+
+
+def _bootstrap_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> BootstrapSettings | None:
+    enabled = reader.boolean("bootstrapApplication", False)
+    timeout = reader.integer("bootstrapTimeoutSeconds", 600, 60, 3600)
+    path = reader.matching(
+        "bootstrapPath", reader.text("bootstrapPath", "."),
+        lambda v: not v.startswith("/") and ".." not in v.split("/") and len(v) <= 400 and bool(re.match(r"^[\w./ -]+$", v)),
+        "a relative path inside the repository, e.g. apps/bootstrap",
+    )
+    wanted = reader.text("bootstrapRepository")
+    if not enabled or not azure_devops.repositories:
+        return None
+    if not wanted:
+        return BootstrapSettings(azure_devops.repositories[0], path, timeout)
+    for repo in azure_devops.repositories:
+        if repo.url.lower() == wanted.lower():
+            return BootstrapSettings(repo, path, timeout)
+    reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
+    return None
+
+
+def _check_cross_field_rules(reader: _Reader, settings: Settings) -> None:
+    argocd, cluster = settings.argocd, settings.cluster
+    if argocd.install_method == "extension" and argocd.extension.high_availability:
+        if cluster.existing is None and cluster.node_count < MIN_NODES_FOR_EXTENSION_HA:
+            reader.fail(
+                "nodeCount", cluster.node_count,
+                f"at least {MIN_NODES_FOR_EXTENSION_HA} with extensionHighAvailability true (redis-ha spreads over 4 nodes), "
+                "or set extensionHighAvailability false",
+            )
+    subjects = [account.subject for account in settings.trusted_service_accounts]
+    for subject in sorted({s for s in subjects if subjects.count(s) > 1}):
+        reader.problems.append(f"{PROJECT}:additionalServiceAccounts repeats {subject}: each service account once")
+    if settings.federated_credential_count > MAX_FEDERATED_CREDENTIALS:
+        reader.problems.append(
+            f"{PROJECT}:additionalIssuers/additionalServiceAccounts need {settings.federated_credential_count} federated "
+            f"credentials ({len(settings.trusted_service_accounts)} service accounts x "
+            f"{1 + len(settings.additional_issuers)} issuers), but one managed identity holds at most "
+            f"{MAX_FEDERATED_CREDENTIALS}: split the clusters over several stacks, each with its own identity"
+        )
+
