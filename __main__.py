@@ -58,10 +58,11 @@ cluster = AksCluster("cluster", AksClusterArgs(
     kubernetes_version=settings.cluster.kubernetes_version,
     admin_group_object_ids=settings.cluster.admin_group_object_ids,
     existing=look_up_existing_cluster(existing.resource_group, existing.name) if existing else None,
+    deployer_principal_type=settings.cluster.deployer_principal_type,
     protect=settings.protect,
 ))
 
-identity = WorkloadIdentity("argocd", WorkloadIdentityArgs(
+identity = WorkloadIdentity("argocd-wi", WorkloadIdentityArgs(
     resource_group_name=cluster.resource_group_name,
     location=settings.cluster.location,
     issuer_urls={"cluster": cluster.oidc_issuer_url}

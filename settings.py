@@ -117,6 +117,7 @@ class ClusterSettings:
     system_pool_name: str
     admin_group_object_ids: tuple[str, ...]
     kubelogin_mode: str
+    deployer_principal_type: str
 
 
 @dataclass(frozen=True)
@@ -461,6 +462,7 @@ def _cluster_settings(reader: _Reader) -> ClusterSettings:
         ),
         admin_group_object_ids=admin_groups,
         kubelogin_mode=reader.choice("kubeloginMode", "azurecli", ("azurecli", "workloadidentity", "msi")),
+        deployer_principal_type=reader.choice("deployerPrincipalType", "User", ("User", "ServicePrincipal", "Group")),
     )
 
 

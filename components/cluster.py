@@ -74,6 +74,8 @@ class AksClusterArgs:
     """Adopt this cluster instead of creating one."""
     protect: bool = False
     """Protect a new cluster from deletion."""
+    deployer_principal_type: str = "User"
+    """Kind of principal running pulumi up (User, ServicePrincipal, Group); Azure refuses a mismatch."""
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -114,7 +116,7 @@ class AksCluster(pulumi.ComponentResource):
             self.oidc_issuer_url = pulumi.Output.from_input(args.existing.issuer_url)
             admin_scope = args.existing.id
 
-        deployer_is_admin = self._grant_deployer_cluster_admin(name, admin_scope)
+        deployer_is_admin = self._grant_deployer_cluster_admin(name, admin_scope, args.deployer_principal_type)
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=self.cluster_resource_group_name,
             resource_name=self.cluster_name,
@@ -169,13 +171,17 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
 
-    def _grant_deployer_cluster_admin(self, name: str, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
+    def _grant_deployer_cluster_admin(
+        self, name: str, scope: pulumi.Input[str], principal_type: str
+    ) -> authorization.RoleAssignment:
         """Let whoever runs `pulumi up` (user, CI identity) install Argo CD through Azure RBAC."""
         deployer = authorization.get_client_config_output()
         return authorization.RoleAssignment(
             f"{name}-deployer-cluster-admin",
             scope=scope,
             principal_id=deployer.object_id,
+            # The SDK would default to User, which Azure rejects for a CI service principal.
+            principal_type=principal_type,
             role_definition_id=deployer.subscription_id.apply(
                 lambda subscription: f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
                 f"roleDefinitions/{AKS_RBAC_CLUSTER_ADMIN_ROLE}"
