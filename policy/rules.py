@@ -100,6 +100,8 @@ def _repository_problems(keys: Iterable[str], field: Callable[[str], Any]) -> li
     if static:
         problems.append(f"holds static credentials {static}; use useAzureWorkloadIdentity instead")
     url = field("url")
+    # Argo CD would copy the flag from a matching credential template, but each entry must carry it itself:
+    # a policy sees one resource at a time, and an entry that states its own authentication reads unambiguously.
     if isinstance(url, str) and _is_azure_devops(url):
         if urlsplit(url).scheme != "https":
             problems.append(f"Azure DevOps URL {url!r} must be https: workload identity sends an HTTP bearer token")
@@ -235,8 +237,7 @@ def check_entitlement_license(args: ResourceValidationArgs, report_violation: Re
     license_type = args.props.get("accountLicenseType")
     if isinstance(license_type, str) and license_type.lower() in REFUSED_AZURE_DEVOPS_LICENSES:
         report_violation(
-            f"Entitlement {args.name} has licence {license_type!r}, which cannot read repositories; "
-            "use express (Basic) or higher",
+            f"Entitlement {args.name} has licence {license_type!r}, which cannot read repositories; use express (Basic) or higher",
             None,
         )
 
@@ -260,8 +261,7 @@ def check_argo_cd_chart_version(args: ResourceValidationArgs, report_violation: 
     key = _release_key(version) if isinstance(version, str) else None
     if key is None:
         report_violation(
-            f"Helm release {args.name} must pin an exact argo-cd chart version >= {MIN_SAFE_ARGO_CD_CHART}, "
-            f"got {version!r}",
+            f"Helm release {args.name} must pin an exact argo-cd chart version >= {MIN_SAFE_ARGO_CD_CHART}, got {version!r}",
             None,
         )
     elif key < floor:
