@@ -308,7 +308,7 @@ def is_dns_subdomain(value: str) -> bool:
 
 def _chart_version_ok(value: str) -> bool:
     match = _SEMVER.match(value)
-    return bool(match) and tuple(int(part) for part in match.groups()) >= MIN_CHART_VERSION
+    return match is not None and tuple(int(part) for part in match.groups()) >= MIN_CHART_VERSION
 
 
 def _parse_service_account(text: str) -> ServiceAccount | None:
@@ -564,7 +564,7 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
 def _extension_settings(reader: _Reader) -> ExtensionSettings:
     version = reader.matching(
         "extensionVersion", reader.text("extensionVersion"),
-        lambda v: not v or bool(re.match(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0."),
+        lambda v: not v or (bool(re.match(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0.")),
         "empty, or a 1.0.0-preview or newer version (0.0.x uses the legacy settings)",
     )
     extra: dict[str, str] = {}
@@ -612,13 +612,13 @@ def _bootstrap_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> B
 
 def _check_cross_field_rules(reader: _Reader, settings: Settings) -> None:
     argocd, cluster = settings.argocd, settings.cluster
-    if argocd.install_method == "extension" and argocd.extension.high_availability:
-        if cluster.existing is None and cluster.node_count < MIN_NODES_FOR_EXTENSION_HA:
-            reader.fail(
-                "nodeCount", cluster.node_count,
-                f"at least {MIN_NODES_FOR_EXTENSION_HA} with extensionHighAvailability true (redis-ha spreads over 4 nodes), "
-                "or set extensionHighAvailability false",
-            )
+    wants_ha = argocd.install_method == "extension" and argocd.extension.high_availability
+    if wants_ha and cluster.existing is None and cluster.node_count < MIN_NODES_FOR_EXTENSION_HA:
+        reader.fail(
+            "nodeCount", cluster.node_count,
+            f"at least {MIN_NODES_FOR_EXTENSION_HA} with extensionHighAvailability true (redis-ha spreads over 4 nodes), "
+            "or set extensionHighAvailability false",
+        )
     subjects = [account.subject for account in settings.trusted_service_accounts]
     for subject in sorted({s for s in subjects if subjects.count(s) > 1}):
         reader.problems.append(f"{PROJECT}:additionalServiceAccounts repeats {subject}: each service account once")

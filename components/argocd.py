@@ -112,7 +112,7 @@ class ArgoCd(pulumi.ComponentResource):
             namespace = core.Namespace(
                 f"{name}-namespace", metadata={"name": args.namespace}, opts=k8s_opts
             )
-            self.namespace = namespace.metadata.apply(lambda meta: meta.name)
+            self.namespace = namespace.metadata.apply(lambda meta: meta.name or args.namespace)
             self.install = self._install_helm(name, args, args.helm, k8s_opts)
         else:
             assert args.extension is not None

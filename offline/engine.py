@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings as runtime_settings
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -161,12 +162,12 @@ class AzureMocks(pulumi_mocks.Mocks):
         resource_id = state.pop("__id", None) or self._generated(f"{args.name}-id", f"id of {args.name}")
         return resource_id, state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
         handler = _INVOKE_RESULTS.get(args.token)
         if handler is None:
             raise NotImplementedError(f"the offline engine has no answer for invoke {args.token}")
-        return handler(self, dict(args.args))
+        return handler(self, dict(args.args)), []
 
     def arm_id(self, group: str, kind: str = "", name: str = "") -> str:
         tail = f"/providers/{kind}/{name}" if kind else ""
@@ -455,7 +456,7 @@ def run_program(
     ))
     set_all_config(config, [])
     with _project_on_path():
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+        _sync_await(run_in_stack(_run_main))
     return ProgramRun(
         resources=list(monitor.recorded),
         stack_outputs=dict(monitor.stack_outputs),
@@ -465,6 +466,10 @@ def run_program(
         stack=stack,
         config=config,
     )
+
+
+def _run_main() -> None:
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
 class _project_on_path:  # noqa: N801 - used as a context manager

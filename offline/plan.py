@@ -61,7 +61,7 @@ def render_value(run: ProgramRun, value: Any) -> str:
 def resource_lines(run: ProgramRun, resource: Resource) -> list[str]:
     """`path = value` for every input that reaches the provider, secrets masked."""
     lines = []
-    for path, value in walk(resource.inputs):
+    for path, value in sorted(walk(resource.inputs)):
         if path.split(".", 1)[0] in _NOISE:
             continue
         secret = any(path == p or path.startswith(f"{p}.") or p == "" for p in resource.secret_paths)
@@ -87,16 +87,35 @@ def flows(run: ProgramRun) -> list[Flow]:
     return [Flow(label, tuple(places)) for label, places in consumers.items()]
 
 
+# The order __main__.py chains the components in; registration order itself varies from run to run.
+_COMPONENT_ORDER = ("AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCd")
+
+
+def _depth(run: ProgramRun, resource: Resource, memo: dict[str, int]) -> int:
+    """Length of the longest dependency chain below `resource`: a stable, readable order."""
+    if resource.urn not in memo:
+        memo[resource.urn] = 0
+        below = [run.by_urn(u) for u in run.direct_dependencies(resource) if any(r.urn == u for r in run.resources)]
+        memo[resource.urn] = 1 + max((_depth(run, r, memo) for r in below), default=-1)
+    return memo[resource.urn]
+
+
 def components(run: ProgramRun) -> dict[str, list[Resource]]:
-    """Custom resources and providers by the top-level component that owns them."""
-    grouped: dict[str, list[Resource]] = {}
+    """Custom resources and providers by the top-level component that owns them, in dependency order."""
+    grouped: dict[tuple[int, str], list[Resource]] = {}
     for resource in run.resources:
         if not resource.custom:
             continue
         owner = run.component_of(resource)
-        heading = f"{owner.name} ({short_type(owner.type)})" if owner else "stack"
-        grouped.setdefault(heading, []).append(resource)
-    return grouped
+        kind = short_type(owner.type) if owner else "stack"
+        rank = _COMPONENT_ORDER.index(kind) if kind in _COMPONENT_ORDER else len(_COMPONENT_ORDER)
+        heading = f"{owner.name} ({kind})" if owner else "stack"
+        grouped.setdefault((rank, heading), []).append(resource)
+    memo: dict[str, int] = {}
+    return {
+        heading: sorted(members, key=lambda r: (_depth(run, r, memo), r.name))
+        for (_, heading), members in sorted(grouped.items())
+    }
 
 
 def render_text(run: ProgramRun) -> str:
