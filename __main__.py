@@ -4,6 +4,7 @@ settings -> cluster (OIDC issuer) -> identity (client ID, principal ID) -> Azure
 """
 
 import re
+from urllib.parse import unquote
 
 import pulumi
 
@@ -31,7 +32,7 @@ def registrations(azure_devops: AzureDevOpsSettings) -> list[RepositoryRegistrat
 
 def _secret_name(kind: str, url: str) -> str:
     # Readable tail of the URL plus a hash of all of it: DNS-safe, unique, and stable across runs.
-    readable = re.sub(r"[^a-z0-9]+", "-", url.lower().split("dev.azure.com/", 1)[-1].replace("/_git/", "-")).strip("-")
+    readable = re.sub(r"[^a-z0-9]+", "-", unquote(url.lower()).split("dev.azure.com/", 1)[-1].replace("/_git/", "-")).strip("-")
     return f"{kind}-{readable[:40].strip('-')}-{stable_hash(url.lower())}"
 
 
