@@ -1,0 +1,141 @@
+"""The deployment-settings project run offline under Pulumi mocks (preview=False, so every value is known).
+
+Each run happens in a copy of the context: Pulumi keeps its settings, config and mocks in context variables,
+so the mocks of other test suites are left as they were.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+PROGRAM = Path(__file__).resolve().parents[1] / "__main__.py"
+PROJECT = "argocd-aks-wi-deployments"
+SETTINGS_TYPE = "pulumiservice:index:DeploymentSettings"
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+TENANT_ID = "66666666-7777-8888-9999-000000000000"
+SUBSCRIPTION_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+BASE_CONFIG = {
+    "organization": "contoso",
+    "stack": "dev",
+    "azureClientId": CLIENT_ID,
+    "azureTenantId": TENANT_ID,
+    "azureSubscriptionId": SUBSCRIPTION_ID,
+    "repository": "contoso/argocd-aks-wi",
+}
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.inputs: dict[str, list[dict[str, Any]]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs.setdefault(args.typ, []).append(args.inputs)
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def run_program(**overrides: str) -> dict[str, Any]:
+    """Run deployments/__main__.py with BASE_CONFIG plus overrides; return the DeploymentSettings inputs."""
+    config = {f"{PROJECT}:{key}": value for key, value in {**BASE_CONFIG, **overrides}.items()}
+
+    def run() -> dict[str, Any]:
+        recorder = _Recorder()
+        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="settings", preview=False)
+        pulumi.runtime.set_all_config(config)
+
+        @pulumi.runtime.test
+        def program() -> None:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+
+        program()
+        [settings] = recorder.inputs[SETTINGS_TYPE]
+        return settings
+
+    return contextvars.copy_context().run(run)
+
+
+def test_settings_target_the_configured_stack() -> None:
+    settings = run_program()
+    assert (settings["organization"], settings["project"], settings["stack"]) == ("contoso", "argocd-aks-wi", "dev")
+
+
+def test_azure_login_is_oidc_with_the_configured_identity() -> None:
+    oidc = run_program()["operationContext"]["oidc"]
+    assert oidc == {"azure": {"clientId": CLIENT_ID, "tenantId": TENANT_ID, "subscriptionId": SUBSCRIPTION_ID}}
+
+
+def test_no_secret_or_static_credential_is_configured() -> None:
+    settings = run_program()
+    assert "environmentVariables" not in settings["operationContext"]
+    assert "gitAuth" not in settings["sourceContext"]["git"]
+    assert "executorContext" not in settings
+
+
+def test_pull_requests_are_previewed_and_pushes_deployed_through_vcs() -> None:
+    settings = run_program()
+    assert settings["vcs"] == {
+        "provider": "github",
+        "repository": "contoso/argocd-aks-wi",
+        "previewPullRequests": True,
+        "deployCommits": True,
+        "pullRequestTemplate": False,
+    }
+    assert "github" not in settings
+
+
+def test_azure_devops_repositories_use_the_same_vcs_block() -> None:
+    vcs = run_program(vcsProvider="azure_devops", repository="platform/argocd-aks-wi")["vcs"]
+    assert (vcs["provider"], vcs["repository"]) == ("azure_devops", "platform/argocd-aks-wi")
+
+
+def test_source_is_the_branch_as_a_full_ref_and_the_program_folder() -> None:
+    assert run_program()["sourceContext"]["git"] == {"branch": "refs/heads/main", "repoDir": "."}
+    git = run_program(branch="release", repoDir="infra")["sourceContext"]["git"]
+    assert git == {"branch": "refs/heads/release", "repoDir": "infra"}
+
+
+def test_pre_run_commands_install_kubelogin_then_log_the_cli_in_with_the_oidc_token() -> None:
+    install, login, select = run_program()["operationContext"]["preRunCommands"]
+    assert install.startswith("az aks install-cli --kubelogin-version v")
+    assert "--kubelogin-install-location /usr/local/bin/kubelogin" in install
+    assert login.startswith("az login --service-principal")
+    assert '--federated-token "$(cat /mnt/pulumi/pulumi.oidc)"' in login
+    assert '"$ARM_CLIENT_ID"' in login and '"$ARM_TENANT_ID"' in login
+    assert select == 'az account set --subscription "$ARM_SUBSCRIPTION_ID"'
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("azureClientId", "not-a-guid"),
+        ("azureTenantId", "contoso.onmicrosoft.com"),
+        ("azureSubscriptionId", "/subscriptions/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"),
+        ("vcsProvider", "gitlab"),
+        ("repository", "https://github.com/contoso/argocd-aks-wi"),
+    ],
+)
+def test_bad_config_stops_the_run_naming_the_key(key: str, value: str) -> None:
+    with pytest.raises(Exception, match=f"config {key}="):
+        run_program(**{key: value})
+
+
+def test_missing_required_key_stops_the_run() -> None:
+    config = {key: value for key, value in BASE_CONFIG.items() if key != "organization"}
+
+    def run() -> None:
+        pulumi.runtime.set_mocks(_Recorder(), project=PROJECT, stack="settings", preview=False)
+        pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    with pytest.raises(pulumi.ConfigMissingError, match="organization"):
+        contextvars.copy_context().run(run)
