@@ -194,6 +194,10 @@ class ArgoCd(pulumi.ComponentResource):
     ) -> None:
         import pulumi_kubernetes.apiextensions as apiextensions
 
+        def explain_failure(failure: pulumi.ErrorHookArgs) -> bool:
+            pulumi.log.error(f"{BOOTSTRAP_TIMEOUT_CAUSES} Errors: {'; '.join(failure.errors)}")
+            return False  # no retry: the timeout already bounds how long pulumi up waits
+
         apiextensions.CustomResource(
             f"{name}-bootstrap",
             api_version="argoproj.io/v1alpha1",
@@ -203,11 +207,10 @@ class ArgoCd(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "annotations": {
                     # pulumi-kubernetes (4.18+) waits until every condition holds, then up succeeds;
-                    # after timeoutSeconds up fails (README: "the bootstrap Application timed out").
+                    # after timeoutSeconds up fails and the error hook below lists the likely causes.
                     "pulumi.com/waitFor": '["jsonpath={.status.sync.status}=Synced",'
                     '"jsonpath={.status.health.status}=Healthy"]',
                     "pulumi.com/timeoutSeconds": str(bootstrap.timeout_seconds),
-                    "argocd-aks-wi/if-this-times-out": BOOTSTRAP_TIMEOUT_CAUSES,
                 },
             },
             spec={
@@ -216,8 +219,12 @@ class ArgoCd(pulumi.ComponentResource):
                 "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd-bootstrap"},
                 "syncPolicy": {"automated": {}, "syncOptions": ["CreateNamespace=true"], "retry": {"limit": 5}},
             },
-            # Created after, and deleted before, the secrets that let Argo CD read its repository.
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(self.secrets))),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
+                # Created after, and deleted before, the secrets that let Argo CD read its repository.
+                depends_on=list(self.secrets),
+                # When the wait fails, pulumi up prints the likely causes beside the provider's error.
+                hooks=pulumi.ResourceHookBinding(on_error=[pulumi.ErrorHook(f"{name}-bootstrap-explain", explain_failure)]),
+            )),
         )
 
 

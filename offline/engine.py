@@ -338,6 +338,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 "aliases": [str(alias) for alias in request.aliases],
                 "ignore_changes": list(request.ignoreChanges),
                 "retain_on_delete": bool(request.retainOnDelete),
+                "error_hooks": list(request.hooks.on_error),
                 "custom_timeouts": {
                     "create": request.customTimeouts.create,
                     "update": request.customTimeouts.update,
