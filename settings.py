@@ -50,6 +50,10 @@ PAT_FREE_OPTIONS = (
 # the Azure DevOps provider or Argo CD.
 _CREDENTIAL_WORDS = re.compile(r"(pat|personalaccesstoken|password|passwd|token|secret|clientsecret)$", re.I)
 _CREDENTIAL_ENV_VARS = ("AZDO_PERSONAL_ACCESS_TOKEN", "AZDO_CLIENT_SECRET", "ARM_CLIENT_SECRET")
+# The user part of a URL (https://<PAT>@..., https://user:<PAT>@...) can carry a token: never echo it.
+_URL_USER_PART = re.compile(r"(?<=://)[^/@\s]+@")
+# Extension settings that would hand Argo CD a password or token (sent in plain text as configurationSettings).
+_CREDENTIAL_SETTING = re.compile(r"(password|passwd|token|personalaccesstoken|clientsecret)$", re.I)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -269,6 +273,7 @@ def _mask(key: str, value: object) -> str:
     text = str(value)
     if _CREDENTIAL_WORDS.search(key.replace("-", "").replace("_", "")):
         return "[secret]"
+    text = _URL_USER_PART.sub("[masked]@", text)
     if len(text) > 120:
         text = text[:117] + "..."
     return repr(text)
@@ -327,15 +332,20 @@ def _is_issuer_url(value: str) -> bool:
     return bool(re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$", value)) and len(value) <= 500
 
 
+_REPO_URL_FORM = "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
+
+
 def _parse_repository(url: str, organization: str) -> Repository | str:
     """A Repository, or the reason the URL is refused."""
+    if not url.startswith("https://"):
+        return _REPO_URL_FORM
     if "@" in url:
         return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (FACTS.md)"
     if url.endswith(".git") or url.endswith("/"):
         return "no trailing .git or /"
     match = _REPO_URL.match(url)
     if not match:
-        return "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
+        return _REPO_URL_FORM
     org, project, name = match.groups()
     if org.lower() != organization.lower():
         return f"a repository of the configured organisation {organization!r}"
@@ -575,6 +585,8 @@ def _extension_settings(reader: _Reader) -> ExtensionSettings:
             reader.fail("extensionSettings", entry, '"key=value" entries')
         elif key in LEGACY_EXTENSION_KEYS:
             reader.fail("extensionSettings", entry, f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_KEYS[key]}")
+        elif _CREDENTIAL_SETTING.search(key.rsplit(".", 1)[-1].replace("-", "").replace("_", "")):
+            reader.problems.append(f"{PROJECT}:extensionSettings sets {key}: {PAT_FREE_OPTIONS}")
         elif key in OWNED_EXTENSION_KEYS:
             reader.fail("extensionSettings", entry, f"no {key}: the program sets it (extensionHighAvailability, the identity's client ID)")
         else:
