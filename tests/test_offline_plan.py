@@ -1,0 +1,82 @@
+"""The README's main command: the offline plan shows the wiring by value, masks secrets, and refuses bad config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline import plan
+from offline.engine import ROOT, ProgramRun, stack_files
+
+
+@pytest.fixture(scope="module")
+def dev_plan(dev: ProgramRun) -> str:
+    return plan.render_text(dev)
+
+
+def test_every_stack_file_runs_under_the_offline_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert {"dev", "extension-existing", "platform"} <= set(stack_files())
+    assert plan.main(["--all-stacks", "--out", str(tmp_path)]) == 0
+    for stack in stack_files():
+        assert (tmp_path / f"plan-{stack}.mmd").read_text().startswith("flowchart LR")
+    assert capsys.readouterr().out.count("Offline plan for stack") == len(stack_files())
+
+
+def test_plan_shows_issuer_flowing_from_cluster_into_the_credential(dev_plan: str) -> None:
+    flow = dev_plan.split("━━ How the outputs flow", 1)[1]
+    assert re.search(r"⟨OIDC issuer URL of cluster-aks⟩\n\s+→ FederatedIdentityCredential argocd-wi-cluster-repo-server · issuer", flow)
+
+
+def test_plan_shows_client_id_flowing_into_the_service_account_annotation(dev_plan: str) -> None:
+    assert (
+        "→ Release argocd-release · values.repoServer.serviceAccount.annotations.azure.workload.identity/client-id"
+        in dev_plan
+    )
+    assert "annotations.azure.workload.identity/client-id = ⟨clientId of argocd-wi-identity⟩" in dev_plan
+
+
+def test_plan_shows_principal_id_flowing_into_the_entitlement(dev_plan: str) -> None:
+    assert re.search(r"⟨principalId of argocd-wi-identity⟩\n\s+→ ServicePrincipalEntitlement devops-entitlement · originId", dev_plan)
+
+
+def test_plan_masks_the_kubeconfig(dev_plan: str, dev: ProgramRun) -> None:
+    kubeconfig = dev.one("pulumi:providers:kubernetes").inputs["kubeconfig"]
+    assert "kubeconfig = [secret]" in dev_plan
+    assert "certificate-authority-data" in kubeconfig and "certificate-authority-data" not in dev_plan
+
+
+def test_plan_groups_resources_under_the_four_components_in_wiring_order(dev_plan: str) -> None:
+    headings = re.findall(r"^━━ (\S+) \((\w+)\)", dev_plan, flags=re.M)
+    assert [kind for _, kind in headings] == ["AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCd"]
+
+
+def test_mermaid_labels_the_chained_outputs(dev: ProgramRun) -> None:
+    diagram = plan.render_mermaid(dev)
+    assert re.search(r"ncluster_aks -->\|OIDC issuer URL\| nargocd_wi_cluster_repo_server", diagram)
+    assert re.search(r"nargocd_wi_identity -->\|[^|]*clientId[^|]*\| nargocd_release", diagram)
+    assert re.search(r"nargocd_wi_identity -->\|principalId\| ndevops_entitlement", diagram)
+
+
+def test_bad_config_prints_the_error_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    bad["config"]["argocd-aks-wi:nodeCount"] = 0
+    stack_file = ROOT / "Pulumi.zz-offline-plan-test.yaml"
+    stack_file.write_text(yaml.safe_dump(bad))
+    try:
+        assert plan.main(["--stack", "zz-offline-plan-test", "--out", str(tmp_path)]) == 2
+    finally:
+        stack_file.unlink()
+    error = capsys.readouterr().err
+    assert "argocd-aks-wi:nodeCount = '0'" in error and "nothing was created" in error
+
+
+def test_readme_documents_every_config_key() -> None:
+    readme = (ROOT / "README.md").read_text()
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert [key for key in declared if f"| `{key}` |" not in readme] == []
+
