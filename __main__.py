@@ -19,7 +19,7 @@ from components.argocd import (
 from components.cluster import AksCluster, AksClusterArgs, look_up_existing_cluster
 from components.devops_access import AzureDevOpsAccess, AzureDevOpsAccessArgs
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
-from settings import AzureDevOpsSettings, Settings, load_settings, stable_hash
+from settings import AzureDevOpsSettings, Settings, check_existing_cluster_capacity, load_settings, stable_hash
 
 
 def registrations(azure_devops: AzureDevOpsSettings) -> list[RepositoryRegistration]:
@@ -49,6 +49,10 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
 
 settings = load_settings()
 existing = settings.cluster.existing
+adopted = look_up_existing_cluster(existing.resource_group, existing.name) if existing else None
+if adopted:
+    check_existing_cluster_capacity(settings, adopted.node_count)
+
 cluster = AksCluster("cluster", AksClusterArgs(
     location=settings.cluster.location,
     name_prefix=f"argocd-wi-{re.sub(r'[^a-z0-9-]', '-', settings.stack.lower())}"[:40].strip("-"),
@@ -58,7 +62,7 @@ cluster = AksCluster("cluster", AksClusterArgs(
     system_pool_name=settings.cluster.system_pool_name,
     kubernetes_version=settings.cluster.kubernetes_version,
     admin_group_object_ids=settings.cluster.admin_group_object_ids,
-    existing=look_up_existing_cluster(existing.resource_group, existing.name) if existing else None,
+    existing=adopted,
     deployer_principal_type=settings.cluster.deployer_principal_type,
     protect=settings.protect,
 ))

@@ -12,8 +12,10 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -60,7 +62,12 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 _ORG_URL = re.compile(r"^https://dev\.azure\.com/([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]|[A-Za-z0-9])$")
 _REPO_URL = re.compile(r"^https://dev\.azure\.com/([^/@?#]+)/([^/?#]+)/_git/([^/?#]+)$")
 _PROJECT_FORBIDDEN = re.compile(r"[\\/:*?\"<>|;#$*{},+=\[\]%@&'`~!^]")
-_SEMVER = re.compile(r"^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$")
+_SEMVER = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})$")
+# Control, zero-width/bidi format, surrogate and line-separator characters. Azure DevOps refuses control characters
+# and surrogates in names (naming-restrictions docs); none belongs in any value here, and invisible ones make two
+# different names look alike.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_PRINTABLE = "printable text (no control, zero-width, bidi or line-separator characters)"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -215,21 +222,21 @@ class _Reader:
             if required:
                 self.problems.append(f"{PROJECT}:{key} is required (set it with `pulumi config set {key} ...`)")
             return default
+        if has_invisible_characters(value.strip()):
+            self.fail(key, value, _PRINTABLE)
+            return default
         return value.strip()
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         value = self.raw(key)
         if value is None:
             return default
-        try:
-            number = int(str(value).strip())
-        except ValueError:
+        text = str(value).strip()
+        # ASCII digits only: int() would also take "1_000", "١٢" and thousands of digits.
+        if not re.fullmatch(r"-?[0-9]{1,9}", text) or not low <= int(text) <= high:
             self.fail(key, value, f"a whole number from {low} to {high}")
             return default
-        if not low <= number <= high:
-            self.fail(key, value, f"a whole number from {low} to {high}")
-            return default
-        return number
+        return int(text)
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.raw(key)
@@ -249,12 +256,15 @@ class _Reader:
             return ()
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON such as "[[[[..."
             parsed = _MISSING
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
             self.fail(key, value, "a list of strings (YAML sequence under the key)")
             return ()
-        return tuple(item.strip() for item in parsed)
+        invisible = [item for item in parsed if has_invisible_characters(item.strip())]
+        for item in invisible:
+            self.fail(key, item, _PRINTABLE)
+        return () if invisible else tuple(item.strip() for item in parsed)
 
     def choice(self, key: str, default: str, accepted: tuple[str, ...]) -> str:
         value = self.text(key, default)
@@ -267,6 +277,10 @@ class _Reader:
         if not check(value):
             self.fail(key, value, accepted)
         return value
+
+
+def has_invisible_characters(text: str) -> bool:
+    return any(unicodedata.category(character) in _INVISIBLE_CATEGORIES for character in text)
 
 
 def _mask(key: str, value: object) -> str:
@@ -290,12 +304,13 @@ def _all_config_keys() -> Mapping[str, Any]:
     return keys
 
 
-def _declared_keys() -> set[str]:
+@lru_cache(maxsize=1)  # Pulumi.yaml does not change during a run; parsing it is most of load_settings' cost
+def _declared_keys() -> frozenset[str]:
     import yaml
 
     project_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Pulumi.yaml")
     with open(project_file, encoding="utf-8") as handle:
-        return set((yaml.safe_load(handle) or {}).get("config", {}))
+        return frozenset((yaml.safe_load(handle) or {}).get("config", {}))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -329,7 +344,7 @@ def stable_hash(text: str) -> str:
 
 
 def _is_issuer_url(value: str) -> bool:
-    return bool(re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%/-]*)?$", value)) and len(value) <= 500
+    return bool(re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$", value)) and len(value) <= 500
 
 
 _REPO_URL_FORM = "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
@@ -351,10 +366,18 @@ def _parse_repository(url: str, organization: str) -> Repository | str:
         return f"a repository of the configured organisation {organization!r}"
     if org != organization:
         return f"the organisation written exactly as in azureDevOpsOrgUrl ({organization!r}): one URL form everywhere"
-    decoded_project = unquote(project)
-    if not decoded_project.strip() or _PROJECT_FORBIDDEN.search(decoded_project.replace(" ", "")):
+    decoded_project, decoded_name = unquote(project), unquote(name)
+    if (
+        decoded_project.strip() != decoded_project
+        or not decoded_project
+        or _PROJECT_FORBIDDEN.search(decoded_project.replace(" ", ""))
+        or has_invisible_characters(decoded_project)
+    ):
         return "a valid project name in the URL"
-    return Repository(url=url, organization=org, project=decoded_project, name=unquote(name))
+    # Percent-encoding must not smuggle in what the plain URL may not hold (%0A, %2F, %00).
+    if decoded_name.strip() != decoded_name or not decoded_name or "/" in decoded_name or has_invisible_characters(decoded_name):
+        return "a valid repository name in the URL"
+    return Repository(url=url, organization=org, project=decoded_project, name=decoded_name)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -451,7 +474,7 @@ def _cluster_settings(reader: _Reader) -> ClusterSettings:
         existing = ExistingCluster(existing_group, existing_name)
 
     version = reader.matching(
-        "kubernetesVersion", reader.text("kubernetesVersion"), lambda v: not v or bool(re.match(r"^1\.\d{1,2}(\.\d{1,3})?$", v)),
+        "kubernetesVersion", reader.text("kubernetesVersion"), lambda v: not v or bool(re.match(r"^1\.[0-9]{1,2}(\.[0-9]{1,3})?$", v)),
         'MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33", or empty for the AKS default',
     )
     admin_groups = reader.strings("clusterAdminGroupObjectIds")
@@ -505,6 +528,7 @@ def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
     duplicates = sorted({url.lower() for url in urls if [u.lower() for u in urls].count(url.lower()) > 1})
     for url in duplicates:
         reader.fail("repositories", url, "each repository once (Argo CD compares URLs case-insensitively)")
+    _refuse_second_spellings(reader, repositories)
 
     access_model = reader.choice("accessModel", "repositories", ("repositories", "readers"))
     if access_model == "readers":
@@ -531,6 +555,24 @@ def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
         license_type="express",  # the API's name for Basic (FACTS.md)
         credential_templates=reader.boolean("credentialTemplates", False),
     )
+
+
+def _refuse_second_spellings(reader: _Reader, repositories: list[Repository]) -> None:
+    """Azure DevOps names are case-insensitive: a/_git/x-y and A/_git/x%2Dy are one repository in one project.
+
+    Two spellings would give two read grants on one repository, or two groups of one name in one project,
+    and the second fails only at `pulumi up`.
+    """
+    first_project: dict[str, str] = {}
+    first_repository: dict[tuple[str, str], str] = {}
+    for repo in repositories:
+        project = first_project.setdefault(repo.project.lower(), repo.project)
+        if project != repo.project:
+            reader.fail("repositories", repo.url, f"the project written as in the other URLs ({project!r})")
+        same = (repo.project.lower(), repo.name.lower())
+        first = first_repository.setdefault(same, repo.url)
+        if first.lower() != repo.url.lower():
+            reader.fail("repositories", repo.url, f"each repository once: {first!r} names the same repository")
 
 
 def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> ArgoCdSettings:
@@ -574,7 +616,7 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
 def _extension_settings(reader: _Reader) -> ExtensionSettings:
     version = reader.matching(
         "extensionVersion", reader.text("extensionVersion"),
-        lambda v: not v or (bool(re.match(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0.")),
+        lambda v: not v or (bool(re.match(r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0.")),
         "empty, or a 1.0.0-preview or newer version (0.0.x uses the legacy settings)",
     )
     extra: dict[str, str] = {}
@@ -620,6 +662,16 @@ def _bootstrap_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> B
             return BootstrapSettings(repo, path, timeout)
     reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
     return None
+
+
+def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None:
+    """The extension's HA mode on an adopted cluster: its node count is only known after the lookup."""
+    argocd = settings.argocd
+    if argocd.install_method == "extension" and argocd.extension.high_availability and node_count < MIN_NODES_FOR_EXTENSION_HA:
+        raise ConfigError([
+            f"{PROJECT}:extensionHighAvailability = 'true': the existing cluster has {node_count} nodes, "
+            f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes"
+        ])
 
 
 def _check_cross_field_rules(reader: _Reader, settings: Settings) -> None:

@@ -30,6 +30,8 @@ class ExistingClusterFacts:
     name: str
     resource_group: str
     issuer_url: str
+    node_count: int
+    """Nodes across the cluster's agent pools (the extension's HA mode needs 4)."""
 
 
 def look_up_existing_cluster(resource_group: str, name: str) -> ExistingClusterFacts:
@@ -49,7 +51,13 @@ def look_up_existing_cluster(resource_group: str, name: str) -> ExistingClusterF
             "and then pulumi up again (nothing was created)"
         )
     assert oidc is not None and oidc.issuer_url is not None  # checked above; narrows the Optional types
-    return ExistingClusterFacts(id=found.id, name=found.name, resource_group=resource_group, issuer_url=oidc.issuer_url)
+    return ExistingClusterFacts(
+        id=found.id,
+        name=found.name,
+        resource_group=resource_group,
+        issuer_url=oidc.issuer_url,
+        node_count=sum(int(pool.count or 0) for pool in found.agent_pool_profiles or []),
+    )
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ class ExistingClusterMock:
     oidc_issuer: bool = True
     workload_identity: bool = True
     location: str = "westeurope"
+    node_count: int = 3
 
 
 @dataclass
@@ -279,6 +280,7 @@ def _existing_cluster(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]
         "location": shape.location,
         "oidcIssuerProfile": profile,
         "securityProfile": {"workloadIdentity": {"enabled": shape.workload_identity}},
+        "agentPoolProfiles": [{"name": "system", "count": shape.node_count, "mode": "System"}],
     }
 
 
