@@ -1,0 +1,232 @@
+"""The CI definitions (GitHub Actions, Azure Pipelines) and the ESC example parse and keep their promises:
+OIDC logins only, previews with the policy pack on pull requests, updates only from main, no stored secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+PIPELINE = ROOT / "azure-pipelines.yml"
+ESC_ENVIRONMENT = ROOT / "esc" / "azure-oidc.yaml"
+
+# Names that would mean a long-lived credential reached the job.
+STORED_CREDENTIALS = (
+    "AZDO_PERSONAL_ACCESS_TOKEN",
+    "AZURE_DEVOPS_EXT_PAT",
+    "PULUMI_ACCESS_TOKEN",
+    "ARM_CLIENT_SECRET",
+    "AZURE_CLIENT_SECRET",
+    "personal_access_token",
+    "personalAccessToken",
+)
+
+
+def load(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text())
+    assert isinstance(document, dict), f"{path} is not a YAML mapping"
+    return document
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every key and string value of a parsed document; YAML comments are gone by then."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def uses(step: dict[str, Any]) -> str:
+    return str(step.get("uses", ""))
+
+
+def step_index(job: dict[str, Any], action: str) -> int:
+    return next(i for i, step in enumerate(steps(job)) if uses(step).startswith(action))
+
+
+def pulumi_steps(job: dict[str, Any], command: str) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if uses(s).startswith("pulumi/actions@") and s["with"]["command"] == command]
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    assert [path.name for path in WORKFLOWS] == ["pulumi.yml"]
+    return load(WORKFLOWS[0])
+
+
+@pytest.fixture(scope="module")
+def deploy_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    [job] = [job for job in workflow["jobs"].values() if any(uses(s).startswith("pulumi/actions@") for s in steps(job))]
+    return job
+
+
+# --- GitHub Actions -------------------------------------------------------------------------------------
+
+
+def test_workflow_runs_on_pull_requests_and_pushes_to_main(workflow: dict[str, Any]) -> None:
+    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
+    triggers = workflow[True]
+    assert triggers["pull_request"]["branches"] == ["main"]
+    assert triggers["push"]["branches"] == ["main"]
+
+
+def test_checks_run_the_project_script_before_any_deployment(workflow: dict[str, Any], deploy_job: dict[str, Any]) -> None:
+    checks = workflow["jobs"]["checks"]
+    assert any(step.get("run") == "bash scripts/test" for step in steps(checks))
+    assert deploy_job["needs"] == "checks"
+
+
+def test_only_the_deploying_job_may_request_an_id_token(workflow: dict[str, Any], deploy_job: dict[str, Any]) -> None:
+    assert workflow["permissions"] == {"contents": "read"}
+    assert deploy_job["permissions"]["id-token"] == "write"
+    assert "permissions" not in workflow["jobs"]["checks"]
+
+
+def test_azure_login_is_oidc_with_ids_from_repository_variables(deploy_job: dict[str, Any]) -> None:
+    [login] = [s for s in steps(deploy_job) if uses(s).startswith("azure/login@")]
+    assert login["with"] == {
+        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+    }
+    assert deploy_job["env"]["ARM_USE_OIDC"] == "true"
+    for name in ("ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"):
+        assert deploy_job["env"][name].startswith("${{ vars.")
+
+
+def test_kubelogin_is_installed_after_the_azure_login(deploy_job: dict[str, Any]) -> None:
+    assert step_index(deploy_job, "azure/login@") < step_index(deploy_job, "azure/use-kubelogin@")
+    assert step_index(deploy_job, "azure/use-kubelogin@") < step_index(deploy_job, "pulumi/actions@")
+
+
+def test_pulumi_cloud_login_is_an_oidc_token_exchange(deploy_job: dict[str, Any]) -> None:
+    [auth] = [s for s in steps(deploy_job) if uses(s).startswith("pulumi/auth-actions@")]
+    assert auth["with"]["organization"] == "${{ vars.PULUMI_ORG }}"
+    assert auth["with"]["requested-token-type"].startswith("urn:pulumi:token-type:access_token:")
+    assert step_index(deploy_job, "pulumi/auth-actions@") < step_index(deploy_job, "pulumi/actions@")
+
+
+def test_preview_runs_with_the_policy_pack_and_comments_on_pull_requests(deploy_job: dict[str, Any]) -> None:
+    [preview] = pulumi_steps(deploy_job, "preview")
+    assert "if" not in preview
+    assert preview["with"]["policyPacks"] == "policy"
+    assert preview["with"]["comment-on-pr"] == "${{ github.event_name == 'pull_request' }}"
+    assert deploy_job["permissions"]["pull-requests"] == "write"
+
+
+def test_up_runs_only_for_pushes_to_main_after_the_preview(deploy_job: dict[str, Any]) -> None:
+    [up] = pulumi_steps(deploy_job, "up")
+    assert up["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert up["with"]["policyPacks"] == "policy"
+    assert steps(deploy_job).index(pulumi_steps(deploy_job, "preview")[0]) < steps(deploy_job).index(up)
+
+
+def test_policy_pack_dependencies_are_installed_where_its_virtualenv_points(deploy_job: dict[str, Any]) -> None:
+    policy = load(ROOT / "policy" / "PulumiPolicy.yaml")
+    venv = f"policy/{policy['runtime']['options']['virtualenv']}"
+    assert any(f"python -m venv {venv}" in step.get("run", "") for step in steps(deploy_job))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_workflow_references_no_stored_secret(path: Path) -> None:
+    for text in strings(load(path)):
+        assert "secrets." not in text
+        for name in STORED_CREDENTIALS:
+            assert name not in text
+
+
+# --- Azure Pipelines ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> dict[str, Any]:
+    return load(PIPELINE)
+
+
+@pytest.fixture(scope="module")
+def pipeline_steps(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
+    [stage] = [stage for stage in pipeline["stages"] if stage["stage"] == "pulumi"]
+    [job] = stage["jobs"]
+    return steps(job)
+
+
+def azure_cli_step(pipeline_steps: list[dict[str, Any]]) -> dict[str, Any]:
+    [step] = [step for step in pipeline_steps if step.get("task") == "AzureCLI@2"]
+    return step
+
+
+def test_pipeline_runs_for_pull_requests_and_main(pipeline: dict[str, Any]) -> None:
+    assert pipeline["trigger"]["branches"]["include"] == ["main"]
+    assert pipeline["pr"]["branches"]["include"] == ["main"]
+
+
+def test_pipeline_deploys_only_after_checks_and_only_for_pull_requests_or_main(pipeline: dict[str, Any]) -> None:
+    checks, deploy = pipeline["stages"]
+    assert any(step.get("bash") == "bash scripts/test" for step in steps(checks["jobs"][0]))
+    assert deploy["dependsOn"] == "checks"
+    assert "eq(variables['Build.Reason'], 'PullRequest')" in deploy["condition"]
+    assert "eq(variables['Build.SourceBranch'], 'refs/heads/main')" in deploy["condition"]
+
+
+def test_pipeline_logs_in_through_a_federated_service_connection(pipeline_steps: list[dict[str, Any]]) -> None:
+    inputs = azure_cli_step(pipeline_steps)["inputs"]
+    assert inputs["azureSubscription"] == "$(azureServiceConnection)"
+    assert inputs["addSpnToEnvironment"] is True
+    assert '--oidc-token "$idToken"' in inputs["inlineScript"]
+
+
+def test_pipeline_installs_kubelogin_before_the_azure_cli_step(pipeline_steps: list[dict[str, Any]]) -> None:
+    tasks = [step.get("task") for step in pipeline_steps]
+    assert tasks.index("KubeloginInstaller@0") < tasks.index("AzureCLI@2")
+
+
+def test_pipeline_previews_pull_requests_and_updates_otherwise_both_with_the_policy_pack(
+    pipeline_steps: list[dict[str, Any]],
+) -> None:
+    lines = [line.strip() for line in azure_cli_step(pipeline_steps)["inputs"]["inlineScript"].splitlines()]
+    branch = lines.index('if [ "$(Build.Reason)" = "PullRequest" ]; then')
+    preview = next(i for i, line in enumerate(lines) if line.startswith("pulumi preview"))
+    up = next(i for i, line in enumerate(lines) if line.startswith("pulumi up"))
+    assert branch < preview < lines.index("else") < up
+    assert "--policy-pack policy" in lines[preview]
+    assert "--policy-pack policy" in lines[up]
+    # Without --skip-preview, up previews first: a policy violation stops it before any change.
+    assert "--skip-preview" not in lines[up]
+
+
+def test_pipeline_references_no_stored_secret(pipeline: dict[str, Any]) -> None:
+    variables = pipeline["variables"]
+    assert isinstance(variables, dict), "a variable group could bring in secrets"
+    for text in strings(pipeline):
+        for name in STORED_CREDENTIALS:
+            assert name not in text
+        assert "$(System.AccessToken)" not in text
+
+
+# --- Pulumi ESC -----------------------------------------------------------------------------------------
+
+
+def test_esc_environment_logs_in_to_azure_by_oidc_and_exports_what_the_program_reads() -> None:
+    values = load(ESC_ENVIRONMENT)["values"]
+    login = values["azure"]["login"]["fn::open::azure-login"]
+    assert login["oidc"] is True
+    assert "clientSecret" not in login
+    env = values["environmentVariables"]
+    assert env["ARM_USE_OIDC"] == "true"
+    assert env["ARM_OIDC_TOKEN"] == "${azure.login.oidc.token}"
+    assert {"ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"} <= set(env)
+    assert values["files"]["AZURE_FEDERATED_TOKEN_FILE"] == "${azure.login.oidc.token}"
