@@ -38,7 +38,11 @@ def _secret_name(kind: str, url: str) -> str:
 
 def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[str]]:
     namespace = settings.argocd.namespace
-    server = "argocd-server" if settings.argocd.install_method == "extension" else f"{settings.argocd.release_name}-server"
+    release = settings.argocd.release_name
+    # The chart names its objects after the release only when the release name contains its nameOverride "argocd",
+    # otherwise "<release>-argocd-..." (argo-helm charts/argo-cd/templates/_common.tpl, argo-cd.fullname).
+    fullname = release if "argocd" in release else f"{release}-argocd"
+    server = "argocd-server" if settings.argocd.install_method == "extension" else f"{fullname}-server"
     return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
         f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
         f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",
