@@ -588,6 +588,8 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
         return ServiceAccount(namespace, name, key=role)
 
     hydrator = reader.boolean("sourceHydrator", False)
+    # Checked with the hydrator off too: a mistyped name is refused now, not on the day the hydrator is switched on.
+    commit_server = account("commitServerServiceAccount", "argocd-commit-server", "commit-server")
     if hydrator and install_method == "extension":
         reader.fail(
             "sourceHydrator", "true",
@@ -607,7 +609,7 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
         ),
         chart_version=chart_version,
         repo_server=account("repoServerServiceAccount", "argocd-repo-server", "repo-server"),
-        commit_server=account("commitServerServiceAccount", "argocd-commit-server", "commit-server") if hydrator else None,
+        commit_server=commit_server if hydrator else None,
         extension=_extension_settings(reader),
         bootstrap=_bootstrap_settings(reader, azure_devops),
     )
