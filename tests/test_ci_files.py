@@ -27,7 +27,7 @@ STORED_CREDENTIALS = (
 )
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[Any, Any]:
     document = yaml.safe_load(path.read_text())
     assert isinstance(document, dict), f"{path} is not a YAML mapping"
     return document
@@ -63,7 +63,7 @@ def pulumi_steps(job: dict[str, Any], command: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def workflow() -> dict[str, Any]:
+def workflow() -> dict[Any, Any]:
     assert [path.name for path in WORKFLOWS] == ["pulumi.yml"]
     return load(WORKFLOWS[0])
 
@@ -77,7 +77,7 @@ def deploy_job(workflow: dict[str, Any]) -> dict[str, Any]:
 # --- GitHub Actions -------------------------------------------------------------------------------------
 
 
-def test_workflow_runs_on_pull_requests_and_pushes_to_main(workflow: dict[str, Any]) -> None:
+def test_workflow_runs_on_pull_requests_and_pushes_to_main(workflow: dict[Any, Any]) -> None:
     # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
     triggers = workflow[True]
     assert triggers["pull_request"]["branches"] == ["main"]
