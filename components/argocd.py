@@ -163,7 +163,13 @@ class ArgoCd(pulumi.ComponentResource):
                 k8s_opts,
                 # The pods must not ask Entra for a token before the credential that trusts them exists;
                 # nothing in the values refers to the credentials, so the order is stated here.
-                pulumi.ResourceOptions(depends_on=list(args.identity_credentials)),
+                pulumi.ResourceOptions(
+                    depends_on=list(args.identity_credentials),
+                    # A new namespace or release name replaces the release. Old and new would render the same
+                    # cluster-scoped objects (CRDs; ClusterRoles too when only the namespace changes), which Helm
+                    # refuses to share with another release, so the old release is uninstalled first.
+                    delete_before_replace=True,
+                ),
             ),
         )
 

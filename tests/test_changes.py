@@ -1,0 +1,211 @@
+"""Changes to a running stack: each test runs the program twice and compares what the engine would diff.
+
+A resource keeps its identity when its URN is unchanged; the engine then updates it in place when its inputs
+differ, or replaces it when a changed input forces that. These tests pin which resources a routine change
+touches, so that a rename, a chart bump or a new repository never reaches further than it must.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from offline.engine import AzureMocks, ProgramRun, run_program
+
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
+ORG = "https://dev.azure.com/contoso-platform"
+DEV_REPOSITORIES = [f"{ORG}/gitops/_git/cluster-config", f"{ORG}/gitops/_git/team-apps"]
+NEW_REPOSITORY = f"{ORG}/gitops/_git/payments"
+
+
+@dataclass
+class Diff:
+    """What `pulumi up` would do going from one run to the other, by URN."""
+
+    added: set[str]
+    removed: set[str]
+    changed: dict[str, set[str]]
+    """URN -> the top-level inputs whose value differs."""
+
+
+def diff(before: ProgramRun, after: ProgramRun) -> Diff:
+    old = {r.urn: r for r in before.resources}
+    new = {r.urn: r for r in after.resources}
+    changed = {}
+    for urn in old.keys() & new.keys():
+        keys = old[urn].inputs.keys() | new[urn].inputs.keys()
+        differing = {key for key in keys if _canonical(old[urn].inputs.get(key)) != _canonical(new[urn].inputs.get(key))}
+        if differing:
+            changed[urn] = differing
+    return Diff(added=new.keys() - old.keys(), removed=old.keys() - new.keys(), changed=changed)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def repo_server_values(run: ProgramRun) -> dict[str, Any]:
+    return run.one(RELEASE).inputs["values"]["repoServer"]
+
+
+@pytest.fixture(scope="module")
+def before() -> ProgramRun:
+    return run_program("dev")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "subject"),
+    [
+        ({"argocdNamespace": "gitops"}, "system:serviceaccount:gitops:argocd-repo-server"),
+        ({"repoServerServiceAccount": "repo-server-wi"}, "system:serviceaccount:argocd:repo-server-wi"),
+    ],
+    ids=["namespace", "service-account"],
+)
+def test_renaming_namespace_or_service_account_updates_the_federated_credential_in_place(
+    before: ProgramRun, overrides: dict[str, str], subject: str
+) -> None:
+    """Same URN and Azure name, new subject: an update, never a second credential beside the old one.
+
+    Should the provider ever force a replacement, delete_before_replace frees the fixed Azure name first.
+    """
+    after = run_program("dev", overrides=overrides)
+    old, new = before.one(CREDENTIAL), after.one(CREDENTIAL)
+    assert new.urn == old.urn
+    assert new.inputs["federatedIdentityCredentialResourceName"] == old.inputs["federatedIdentityCredentialResourceName"]
+    assert new.inputs["subject"] == subject != old.inputs["subject"]
+    assert diff(before, after).changed[new.urn] == {"subject"}
+    assert new.options["delete_before_replace"]
+
+
+def test_renaming_the_service_account_renames_it_in_the_chart_values(before: ProgramRun) -> None:
+    after = run_program("dev", overrides={"repoServerServiceAccount": "repo-server-wi"})
+    assert repo_server_values(before)["serviceAccount"]["name"] == "argocd-repo-server"
+    assert repo_server_values(after)["serviceAccount"]["name"] == "repo-server-wi"
+    changes = diff(before, after)
+    assert not changes.added and not changes.removed
+    assert {after.by_urn(urn).type for urn in changes.changed} == {CREDENTIAL, RELEASE}
+
+
+def test_moving_argo_cd_to_another_namespace_uninstalls_the_old_release_first(before: ProgramRun) -> None:
+    """The move replaces the release; old and new would share cluster-scoped names, so old goes first."""
+    after = run_program("dev", overrides={"argocdNamespace": "gitops"})
+    release = after.one(RELEASE)
+    assert release.urn == before.one(RELEASE).urn
+    assert release.inputs["namespace"] == "gitops"
+    assert release.options["delete_before_replace"]
+
+
+class _NewIdentityMocks(AzureMocks):
+    """Azure answers as if the identity had been replaced and came back with another client ID."""
+
+    NEW_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == IDENTITY:
+            state = {**state, "clientId": self.NEW_CLIENT_ID}
+        return resource_id, state
+
+
+def test_a_new_client_id_changes_the_repo_server_pod_template(before: ProgramRun) -> None:
+    """The webhook injects the identity only at pod creation, so the pod template must change with it."""
+    after = run_program("dev", mocks=_NewIdentityMocks())
+    old, new = repo_server_values(before), repo_server_values(after)
+    assert new["serviceAccount"]["annotations"]["azure.workload.identity/client-id"] == _NewIdentityMocks.NEW_CLIENT_ID
+    assert new["podAnnotations"] != old["podAnnotations"]
+    assert _NewIdentityMocks.NEW_CLIENT_ID in new["podAnnotations"].values()
+
+
+def test_bumping_the_chart_changes_only_the_release_version(before: ProgramRun) -> None:
+    after = run_program("dev", overrides={"argocdChartVersion": "10.4.0"})
+    changes = diff(before, after)
+    assert not changes.added and not changes.removed
+    assert changes.changed == {after.one(RELEASE).urn: {"version"}}
+    assert {s.urn: s.inputs for s in after.of_type(SECRET)} == {s.urn: s.inputs for s in before.of_type(SECRET)}
+
+
+def _secret_and_grant_of(run: ProgramRun, repository_url: str) -> set[str]:
+    name = repository_url.rsplit("/", 1)[-1]
+    secrets = {s.urn for s in run.of_type(SECRET) if s.inputs["stringData"]["url"] == repository_url}
+    grants = {g.urn for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"-{name}-read")}
+    return secrets | grants
+
+
+@pytest.mark.parametrize(
+    ("access_model", "expected_types"),
+    [("repositories", {SECRET, GIT_PERMISSIONS}), ("readers", {SECRET})],
+)
+def test_adding_a_repository_adds_only_its_own_resources(access_model: str, expected_types: set[str]) -> None:
+    base = run_program("dev", overrides={"accessModel": access_model})
+    after = run_program("dev", overrides={"accessModel": access_model, "repositories": [*DEV_REPOSITORIES, NEW_REPOSITORY]})
+    changes = diff(base, after)
+    assert changes.changed == {}, "adding a repository changed inputs of existing resources"
+    assert not changes.removed
+    assert {after.by_urn(urn).type for urn in changes.added} == expected_types
+    assert changes.added == _secret_and_grant_of(after, NEW_REPOSITORY)
+
+
+def test_removing_a_repository_removes_only_its_own_resources(before: ProgramRun) -> None:
+    after = run_program("dev", overrides={"repositories": DEV_REPOSITORIES[:1]})
+    changes = diff(before, after)
+    assert changes.changed == {} and not changes.added
+    assert changes.removed == _secret_and_grant_of(before, DEV_REPOSITORIES[1])
+    assert {before.by_urn(urn).type for urn in changes.removed} == {SECRET, GIT_PERMISSIONS}
+
+
+# Every resource of the dev stack as (type, logical name). Adding resources is fine; renaming or dropping one of
+# these makes `pulumi up` replace it in every deployed stack, so it needs an alias (see the test below).
+DEV_LOGICAL_NAMES = {
+    ("argocd-wi:cluster:AksCluster", "cluster"),
+    ("azure-native:resources:ResourceGroup", "cluster-rg"),
+    ("azure-native:containerservice:ManagedCluster", "cluster-aks"),
+    ("azure-native:authorization:RoleAssignment", "cluster-deployer-cluster-admin"),
+    ("pulumi:providers:kubernetes", "cluster-k8s"),
+    ("argocd-wi:identity:WorkloadIdentity", "argocd-wi"),
+    (IDENTITY, "argocd-wi-identity"),
+    (CREDENTIAL, "argocd-wi-cluster-repo-server"),
+    ("argocd-wi:devops:AzureDevOpsAccess", "devops"),
+    ("pulumi:providers:azuredevops", "devops-provider"),
+    ("random:index/randomString:RandomString", "devops-group-suffix"),
+    ("azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement", "devops-entitlement"),
+    ("azuredevops:index/group:Group", "devops-gitops-group"),
+    (GIT_PERMISSIONS, "devops-gitops-cluster-config-read"),
+    (GIT_PERMISSIONS, "devops-gitops-team-apps-read"),
+    ("argocd-wi:argocd:ArgoCd", "argocd"),
+    ("kubernetes:core/v1:Namespace", "argocd-namespace"),
+    (RELEASE, "argocd-release"),
+    (SECRET, "argocd-repo-contoso-platform-gitops-cluster-config-8236515a"),
+    (SECRET, "argocd-repo-contoso-platform-gitops-team-apps-2d83215a"),
+    ("kubernetes:argoproj.io/v1alpha1:Application", "argocd-bootstrap"),
+}
+
+
+def test_logical_names_are_a_public_contract(before: ProgramRun) -> None:
+    """The URN (stack, type, parent type, logical name) is a resource's identity in every deployed stack.
+
+    A different URN for the same config means delete-and-create: a new cluster, a new identity (a new client ID,
+    so Argo CD loses access until its pods restart), new Azure DevOps grants. So a logical name changes only
+    together with an alias. No rename has happened, so the program carries no alias (it would be dead code).
+    The first rename of a component adds `aliases=[pulumi.Alias(name="<old name>")]` to that component's opts in
+    __main__.py, with a comment saying it may go once every stack has run `pulumi up`. That one alias carries the
+    children too, because every child is named "<component name>-<role>": Pulumi derives a child's old URN from
+    its parent's alias by swapping that prefix (pulumi.runtime.resource.inherited_child_alias). A child whose
+    name did not start with its component's name would silently be replaced, so this test checks the convention.
+    """
+    again = run_program("dev")
+    assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in before.resources), "same config, new URNs"
+    missing = DEV_LOGICAL_NAMES - {(r.type, r.name) for r in before.resources}
+    assert not missing, f"renamed or dropped without an alias: {sorted(missing)}"
+    for resource in before.resources:
+        if resource.type.startswith("argocd-wi:"):
+            continue
+        parent = before.by_urn(resource.parent) if resource.parent else None
+        assert parent is not None and parent.type.startswith("argocd-wi:"), f"{resource.name} is not in a component"
+        assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} is not named after {parent.name}"
