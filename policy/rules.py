@@ -27,10 +27,10 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-# FACTS.md: Argo CD is safe for Azure DevOps from v3.0.13, v3.1.1 and v3.2.0 on (argo-cd#23100, #23348, #23478);
-# chart 8.1.3 ships v3.0.11 (affected) and 9.3.1 ships v3.2.4. Until the first safe chart release is confirmed,
-# 9.3.1 is the floor.
-MIN_SAFE_ARGO_CD_CHART = "9.3.1"
+# FACTS.md: Argo CD is safe for Azure DevOps from v3.0.13, v3.1.1 and v3.2.0 on (argo-cd#23100, #23348, #23478).
+# No chart ever shipped v3.0.13; chart 8.3.0 ships v3.1.0 and 8.3.1 is the first to ship v3.1.1 (argo-helm
+# charts/argo-cd/Chart.yaml history). The program's settings.py refuses the same versions (a test keeps them equal).
+MIN_SAFE_ARGO_CD_CHART = "8.3.1"
 
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -257,7 +257,7 @@ def check_argo_cd_chart_version(args: ResourceValidationArgs, report_violation: 
     version = args.props.get("version")
     floor = _release_key(MIN_SAFE_ARGO_CD_CHART)
     if floor is None:
-        raise ValueError(f"MIN_SAFE_ARGO_CD_CHART {MIN_SAFE_ARGO_CD_CHART!r} is not an exact version like 9.3.1")
+        raise ValueError(f"MIN_SAFE_ARGO_CD_CHART {MIN_SAFE_ARGO_CD_CHART!r} is not an exact version like 8.3.1")
     key = _release_key(version) if isinstance(version, str) else None
     if key is None:
         report_violation(

@@ -327,7 +327,7 @@ def test_chart_at_or_above_the_floor_passes(version: str) -> None:
     assert violations(CHART_FLOOR, RELEASE, argo_cd_release(version)) == []
 
 
-@pytest.mark.parametrize("version", ["8.1.3", "9.2.9", "9.3.0", "9.3.1-rc.1"])
+@pytest.mark.parametrize("version", ["8.1.3", "8.2.2", "8.3.0", "8.3.1-rc.1"])
 def test_chart_below_the_floor_fails(version: str) -> None:
     [message] = violations(CHART_FLOOR, RELEASE, argo_cd_release(version))
     assert "older than" in message
