@@ -1,0 +1,356 @@
+"""Issue 4: access models, many repositories and projects, many clusters on one identity, the Source Hydrator,
+the bootstrap Application that proves access, and the order in which a destroy removes things."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from components.argocd import BOOTSTRAP_TIMEOUT_CAUSES
+from offline.engine import PROJECT, ProgramRun, Resource, load_stack_config, run_program, stack_files
+
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+GROUP = "azuredevops:index/group:Group"
+GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
+MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
+GET_GROUP = "azuredevops:index/getGroup:getGroup"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+
+ORG = "https://dev.azure.com/contoso-platform"
+SPREAD_REPOSITORIES = [
+    f"{ORG}/gitops/_git/cluster-config",
+    f"{ORG}/gitops/_git/team-apps",
+    f"{ORG}/payments/_git/payments-deploy",
+    f"{ORG}/Customer%20Portal/_git/portal-deploy",
+]
+SPREAD_PREFIXES = [f"{ORG}/gitops/_git/", f"{ORG}/payments/_git/", f"{ORG}/Customer%20Portal/_git/"]
+EXTRA_ISSUERS = [
+    "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-0000000e1a1d/11111111-1111-1111-1111-111111111111/",
+    "https://northeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-0000000e1a1d/22222222-2222-2222-2222-222222222222/",
+]
+
+
+@pytest.fixture(scope="module")
+def readers() -> ProgramRun:
+    return run_program("dev", overrides={"accessModel": "readers"})
+
+
+@pytest.fixture(scope="module")
+def spread() -> ProgramRun:
+    """Repositories in three projects, registered through credential templates."""
+    return run_program("dev", overrides={"repositories": SPREAD_REPOSITORIES, "credentialTemplates": True})
+
+
+@pytest.fixture(scope="module")
+def trusting() -> ProgramRun:
+    """The identity also trusts two further clusters and a further service account."""
+    return run_program(
+        "dev", overrides={"additionalIssuers": EXTRA_ISSUERS, "additionalServiceAccounts": ["tenant-a/argocd-repo-server"]}
+    )
+
+
+@pytest.fixture(scope="module")
+def hydrator() -> ProgramRun:
+    return run_program("dev", overrides={"sourceHydrator": True, "commitServerServiceAccount": "argocd-commit-writer"})
+
+
+@pytest.fixture(scope="module")
+def scale() -> ProgramRun:
+    repositories = [f"{ORG}/project-{p:02d}/_git/repo-{r:03d}" for p in range(10) for r in range(30)]
+    return run_program("dev", overrides={"repositories": repositories})
+
+
+def generated(run: ProgramRun, label: str) -> str:
+    found = [value for value, origin in run.placeholders.items() if origin == label]
+    assert len(found) == 1, f"no single placeholder labelled {label!r}"
+    return found[0]
+
+
+def descriptor(resource: Resource) -> str:
+    return resource.outputs["descriptor"]
+
+
+def group_of_project(run: ProgramRun, project: str) -> Resource:
+    (group,) = [g for g in run.of_type(GROUP) if g.inputs["scope"] == generated(run, f"id of project {project}")]
+    return group
+
+
+def secrets_labelled(run: ProgramRun, secret_type: str) -> list[Resource]:
+    return [s for s in run.of_type(SECRET) if s.input("metadata.labels")[SECRET_TYPE] == secret_type]
+
+
+def issuer_of_cluster(run: ProgramRun) -> str:
+    return run.one(CLUSTER).outputs["oidcIssuerProfile"]["issuerURL"]
+
+
+# --- Access model "repositories" (the default) -------------------------------------------------------
+
+
+def test_repositories_model_is_the_default() -> None:
+    assert run_program("dev", overrides={"accessModel": None}).of_type(GIT_PERMISSIONS)
+
+
+def test_repositories_model_makes_one_group_per_project(spread: ProgramRun) -> None:
+    scopes = sorted(group.inputs["scope"] for group in spread.of_type(GROUP))
+    projects = ["gitops", "payments", "Customer Portal"]
+    assert scopes == sorted(generated(spread, f"id of project {project}") for project in projects)
+
+
+def test_dedicated_group_holds_exactly_the_identity(dev: ProgramRun) -> None:
+    assert dev.one(GROUP).inputs["members"] == [descriptor(dev.one(ENTITLEMENT))]
+
+
+def test_each_configured_repository_gets_one_read_grant(dev: ProgramRun) -> None:
+    granted = sorted(grant.inputs["repositoryId"] for grant in dev.of_type(GIT_PERMISSIONS))
+    expected = sorted(generated(dev, f"id of repository {name}") for name in ("cluster-config", "team-apps"))
+    assert granted == expected
+
+
+def test_read_grant_allows_generic_read_and_nothing_else(dev: ProgramRun) -> None:
+    assert [grant.inputs["permissions"] for grant in dev.of_type(GIT_PERMISSIONS)] == [{"GenericRead": "Allow"}] * 2
+
+
+def test_read_grant_principal_is_the_group_descriptor(dev: ProgramRun) -> None:
+    group = dev.one(GROUP)
+    assert {grant.inputs["principal"] for grant in dev.of_type(GIT_PERMISSIONS)} == {descriptor(group)}
+    assert descriptor(group) != descriptor(dev.one(ENTITLEMENT))
+
+
+def test_read_grants_go_to_the_group_of_their_own_project(spread: ProgramRun) -> None:
+    for grant in spread.of_type(GIT_PERMISSIONS):
+        group = next(g for g in spread.of_type(GROUP) if g.inputs["scope"] == grant.inputs["projectId"])
+        assert grant.inputs["principal"] == descriptor(group)
+    payments = group_of_project(spread, "payments")
+    assert [g.inputs["repositoryId"] for g in spread.of_type(GIT_PERMISSIONS) if g.inputs["principal"] == descriptor(payments)] == [
+        generated(spread, "id of repository payments-deploy")
+    ]
+
+
+def test_repositories_model_adds_nobody_to_readers(dev: ProgramRun) -> None:
+    assert dev.of_type(MEMBERSHIP) == []
+    assert [token for token, _ in dev.invokes if token == GET_GROUP] == []
+
+
+# --- Access model "readers" --------------------------------------------------------------------------
+
+
+def test_readers_model_adds_the_identity_to_the_projects_readers_group(readers: ProgramRun) -> None:
+    membership = readers.one(MEMBERSHIP)
+    assert membership.inputs["group"] == generated(readers, "descriptor of group Readers")
+    assert membership.inputs["members"] == [descriptor(readers.one(ENTITLEMENT))]
+
+
+def test_readers_membership_adds_without_replacing_other_members(readers: ProgramRun) -> None:
+    assert readers.one(MEMBERSHIP).inputs["mode"] == "add"
+
+
+def test_readers_group_is_looked_up_by_name_in_the_project(readers: ProgramRun) -> None:
+    project_id = generated(readers, "id of project gitops")
+    assert (GET_GROUP, {"projectId": project_id, "name": "Readers"}) in readers.invokes
+
+
+def test_readers_model_creates_no_group_and_no_grant(readers: ProgramRun) -> None:
+    assert (readers.of_type(GROUP), readers.of_type(GIT_PERMISSIONS)) == ([], [])
+
+
+@pytest.mark.parametrize("model", ["repositories", "readers"])
+def test_licence_stays_basic_in_every_access_model(model: str, dev: ProgramRun, readers: ProgramRun) -> None:
+    run = {"repositories": dev, "readers": readers}[model]
+    assert run.one(ENTITLEMENT).inputs["accountLicenseType"] == "express"
+
+
+# --- Credential templates ----------------------------------------------------------------------------
+
+
+def test_credential_templates_make_one_repo_creds_secret_per_project_prefix(spread: ProgramRun) -> None:
+    assert sorted(s.input("stringData.url") for s in secrets_labelled(spread, "repo-creds")) == sorted(SPREAD_PREFIXES)
+
+
+def test_credential_templates_replace_the_per_repository_secrets(spread: ProgramRun) -> None:
+    assert secrets_labelled(spread, "repository") == []
+
+
+def test_credential_template_is_git_over_workload_identity_with_no_credential(spread: ProgramRun) -> None:
+    for secret in secrets_labelled(spread, "repo-creds"):
+        assert secret.inputs["stringData"] == {
+            "type": "git", "url": secret.input("stringData.url"), "useAzureWorkloadIdentity": "true",
+        }
+
+
+def test_credential_template_prefix_covers_its_repositories_in_their_url_form(spread: ProgramRun) -> None:
+    # Argo CD matches templates by URL prefix; the prefix keeps the repositories' exact form (FACTS.md).
+    for url in SPREAD_REPOSITORIES:
+        assert sum(url.startswith(prefix) for prefix in spread.stack_outputs["repositoryUrls"]) == 1
+
+
+def test_repository_urls_output_lists_the_templates(spread: ProgramRun) -> None:
+    assert spread.stack_outputs["repositoryUrls"] == SPREAD_PREFIXES
+
+
+# --- Many clusters and service accounts on one identity ----------------------------------------------
+
+
+def test_every_trusted_issuer_trusts_every_trusted_service_account(trusting: ProgramRun) -> None:
+    issuers = [issuer_of_cluster(trusting), *EXTRA_ISSUERS]
+    subjects = ["system:serviceaccount:argocd:argocd-repo-server", "system:serviceaccount:tenant-a:argocd-repo-server"]
+    pairs = [(c.inputs["issuer"], c.inputs["subject"]) for c in trusting.of_type(CREDENTIAL)]
+    assert sorted(pairs) == sorted((issuer, subject) for issuer in issuers for subject in subjects)
+
+
+def test_federated_credentials_are_created_one_after_another(trusting: ProgramRun) -> None:
+    credentials = trusting.of_type(CREDENTIAL)
+    assert len(credentials) == 6
+    assert all(earlier.urn in later.dependencies for earlier, later in itertools.pairwise(credentials))
+
+
+def test_first_federated_credential_waits_for_no_other(trusting: ProgramRun) -> None:
+    first, *others = trusting.of_type(CREDENTIAL)
+    assert {c.urn for c in others} & first.dependencies == set()
+
+
+def test_federated_credential_azure_names_are_unique(trusting: ProgramRun) -> None:
+    names = [c.inputs["federatedIdentityCredentialResourceName"] for c in trusting.of_type(CREDENTIAL)]
+    assert len(set(names)) == len(names) == 6
+
+
+def test_argocd_waits_for_every_federated_credential(trusting: ProgramRun) -> None:
+    release = trusting.one(RELEASE)
+    assert all(trusting.depends_on(release, credential) for credential in trusting.of_type(CREDENTIAL))
+
+
+# --- Source Hydrator ---------------------------------------------------------------------------------
+
+
+def test_hydrator_trusts_the_commit_server_account(hydrator: ProgramRun) -> None:
+    subjects = {c.inputs["subject"]: c.inputs["issuer"] for c in hydrator.of_type(CREDENTIAL)}
+    assert subjects == {
+        "system:serviceaccount:argocd:argocd-repo-server": issuer_of_cluster(hydrator),
+        "system:serviceaccount:argocd:argocd-commit-writer": issuer_of_cluster(hydrator),
+    }
+
+
+def test_hydrator_commit_server_runs_as_the_identity(hydrator: ProgramRun) -> None:
+    commit_server = hydrator.one(RELEASE).inputs["values"]["commitServer"]
+    client_id = hydrator.one(IDENTITY).outputs["clientId"]
+    assert commit_server["enabled"] is True
+    assert commit_server["serviceAccount"]["name"] == "argocd-commit-writer"
+    assert commit_server["serviceAccount"]["annotations"] == {"azure.workload.identity/client-id": client_id}
+    assert commit_server["podLabels"] == {"azure.workload.identity/use": "true"}
+
+
+def test_hydrator_is_enabled_in_argocd_params_as_the_string_true(hydrator: ProgramRun) -> None:
+    assert hydrator.one(RELEASE).inputs["values"]["configs"]["params"] == {"hydrator.enabled": "true"}
+
+
+def test_without_hydrator_the_commit_server_is_neither_trusted_nor_configured(dev: ProgramRun) -> None:
+    assert [c.inputs["subject"] for c in dev.of_type(CREDENTIAL)] == ["system:serviceaccount:argocd:argocd-repo-server"]
+    assert "commitServer" not in dev.one(RELEASE).inputs["values"]
+
+
+# --- Proof of access: the bootstrap Application ------------------------------------------------------
+
+
+def test_bootstrap_application_waits_until_synced_and_healthy(dev: ProgramRun) -> None:
+    wait_for = dev.one(APPLICATION).input("metadata.annotations")["pulumi.com/waitFor"]
+    assert json.loads(wait_for) == [
+        "jsonpath={.status.sync.status}=Synced",
+        "jsonpath={.status.health.status}=Healthy",
+    ]
+
+
+@pytest.mark.parametrize(("configured", "timeout"), [(None, "600"), (900, "900")])
+def test_bootstrap_wait_is_bounded_by_the_configured_timeout(configured: int | None, timeout: str) -> None:
+    run = run_program("dev", overrides={"bootstrapTimeoutSeconds": configured})
+    assert run.one(APPLICATION).input("metadata.annotations")["pulumi.com/timeoutSeconds"] == timeout
+
+
+def test_bootstrap_application_syncs_the_first_repository_by_default(dev: ProgramRun) -> None:
+    source = dev.one(APPLICATION).input("spec.source")
+    assert (source["repoURL"], source["path"]) == (f"{ORG}/gitops/_git/cluster-config", "bootstrap")
+
+
+def test_bootstrap_application_syncs_the_configured_repository_and_path() -> None:
+    run = run_program(
+        "dev", overrides={"bootstrapRepository": f"{ORG}/gitops/_git/team-apps", "bootstrapPath": "clusters/dev"}
+    )
+    source = run.one(APPLICATION).input("spec.source")
+    assert (source["repoURL"], source["path"]) == (f"{ORG}/gitops/_git/team-apps", "clusters/dev")
+
+
+def test_bootstrap_application_lives_in_the_argocd_namespace() -> None:
+    run = run_program("dev", overrides={"argocdNamespace": "gitops-system"})
+    assert run.one(APPLICATION).input("metadata.namespace") == "gitops-system"
+
+
+def test_bootstrap_application_is_optional() -> None:
+    assert run_program("dev", overrides={"bootstrapApplication": False}).of_type(APPLICATION) == []
+
+
+def test_bootstrap_failure_message_lists_the_likely_causes() -> None:
+    for cause in ("licence", "Readers", "GenericRead", "subject", "propagating", "v3.1.1"):
+        assert cause in BOOTSTRAP_TIMEOUT_CAUSES
+
+
+# --- Destroy order: what depends on what is deleted first --------------------------------------------
+
+
+def test_read_grants_are_removed_before_the_entitlement(dev: ProgramRun) -> None:
+    entitlement = dev.one(ENTITLEMENT)
+    assert all(dev.depends_on(grant, entitlement) for grant in dev.of_type(GIT_PERMISSIONS))
+
+
+def test_dedicated_group_is_removed_before_the_entitlement(dev: ProgramRun) -> None:
+    assert dev.depends_on(dev.one(GROUP), dev.one(ENTITLEMENT))
+
+
+def test_readers_membership_is_removed_before_the_entitlement(readers: ProgramRun) -> None:
+    assert readers.depends_on(readers.one(MEMBERSHIP), readers.one(ENTITLEMENT))
+
+
+@pytest.mark.parametrize("registration", ["repository", "repo-creds"])
+def test_application_is_removed_before_the_secrets_that_let_it_read(
+    registration: str, dev: ProgramRun, spread: ProgramRun
+) -> None:
+    run = {"repository": dev, "repo-creds": spread}[registration]
+    application = run.one(APPLICATION)
+    secrets = secrets_labelled(run, registration)
+    assert secrets and all(secret.urn in application.dependencies for secret in secrets)
+
+
+# --- Scale -------------------------------------------------------------------------------------------
+
+
+def test_300_repositories_across_10_projects_evaluate(scale: ProgramRun) -> None:
+    assert len(scale.of_type(GROUP)) == 10
+    assert len(scale.of_type(GIT_PERMISSIONS)) == 300
+    assert len(secrets_labelled(scale, "repository")) == 300
+    assert len(scale.stack_outputs["repositoryUrls"]) == 300
+
+
+def test_300_repository_secrets_have_unique_kubernetes_names(scale: ProgramRun) -> None:
+    names = {secret.input("metadata.name") for secret in scale.of_type(SECRET)}
+    assert len(names) == 300
+    assert all(len(name) <= 63 for name in names)
+
+
+# --- Ready stack file --------------------------------------------------------------------------------
+
+
+def test_a_stack_file_exercises_narrow_access_templates_hydrator_and_bootstrap() -> None:
+    def exercises_everything(config: dict[str, str]) -> bool:
+        return (
+            config[f"{PROJECT}:accessModel"] == "repositories"
+            and (config[f"{PROJECT}:credentialTemplates"] == "true" or len(json.loads(config[f"{PROJECT}:repositories"])) > 1)
+            and config[f"{PROJECT}:sourceHydrator"] == "true"
+            and config[f"{PROJECT}:bootstrapApplication"] == "true"
+        )
+
+    assert any(exercises_everything(load_stack_config(stack)) for stack in stack_files())
