@@ -71,6 +71,10 @@ BAD_VALUES = [
         "SSH has no workload identity", id="repository-ssh-url",
     ),
     pytest.param(
+        {"repositories": ["https://dev.azure.com/Contoso-Platform/gitops/_git/cluster-config"]}, "repositories",
+        "the organisation written exactly as in azureDevOpsOrgUrl", id="repository-organisation-spelt-differently",
+    ),
+    pytest.param(
         {"repositories": [REPO, REPO.replace("cluster-config", "Cluster-Config")]}, "repositories", "each repository once",
         id="repository-listed-twice-ignoring-case",
     ),
@@ -108,6 +112,14 @@ BAD_VALUES = [
         {"clusterAdminGroupObjectIds": ["platform-admins"]}, "clusterAdminGroupObjectIds", "GUIDs",
         id="admin-group-not-a-guid",
     ),
+    pytest.param(
+        {"existingClusterResourceGroup": "rg-platform", "existingClusterName": "-aks shared"}, "existingClusterName",
+        "an AKS cluster name", id="existing-cluster-name-invalid",
+    ),
+    pytest.param({"kubeloginMode": "devicecode"}, "kubeloginMode", "one of azurecli, workloadidentity, msi",
+                 id="kubelogin-mode-interactive"),
+    pytest.param({"deployerPrincipalType": "Robot"}, "deployerPrincipalType", "one of User, ServicePrincipal, Group",
+                 id="deployer-principal-type-unknown"),
     pytest.param(
         {"existingClusterName": "aks-shared"}, "existingClusterResourceGroup and argocd-aks-wi:existingClusterName",
         "set both", id="existing-cluster-name-without-resource-group",
@@ -183,6 +195,10 @@ BAD_VALUES = [
     pytest.param(
         {**EXTENSION, "extensionSettings": ["configs.cm.url"]}, "extensionSettings", '"key=value"',
         id="extension-setting-without-value",
+    ),
+    pytest.param(
+        {**EXTENSION, "extensionReleaseTrain": "1preview"}, "extensionReleaseTrain", "release train name",
+        id="extension-release-train-invalid",
     ),
     pytest.param(
         {**EXTENSION, "extensionVersion": "0.0.7-preview"}, "extensionVersion", "1.0.0-preview or newer",
