@@ -299,6 +299,11 @@ def test_bootstrap_failure_message_lists_the_likely_causes() -> None:
         assert cause in BOOTSTRAP_TIMEOUT_CAUSES
 
 
+def test_bootstrap_application_carries_the_error_hook_that_prints_the_causes(dev: ProgramRun) -> None:
+    application = dev.one("kubernetes:argoproj.io/v1alpha1:Application")
+    assert application.options["error_hooks"] == ["argocd-bootstrap-explain"]
+
+
 # --- Destroy order: what depends on what is deleted first --------------------------------------------
 
 
