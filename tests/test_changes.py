@@ -8,12 +8,16 @@ touches, so that a rename, a chart bump or a new repository never reaches furthe
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from offline.engine import AzureMocks, ProgramRun, run_program
+from offline.engine import ROOT, AzureMocks, ProgramRun, run_program
 
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -209,3 +213,58 @@ def test_logical_names_are_a_public_contract(before: ProgramRun) -> None:
         parent = before.by_urn(resource.parent) if resource.parent else None
         assert parent is not None and parent.type.startswith("argocd-wi:"), f"{resource.name} is not in a component"
         assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} is not named after {parent.name}"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Determinism: the same config must give the same inputs, or every `pulumi up` shows a diff
+# ----------------------------------------------------------------------------------------------------
+
+
+def inputs_by_urn(run: ProgramRun) -> dict[str, str]:
+    """Every resource's inputs as bytes, and the stack outputs (a reordered list there is a diff too)."""
+    return {r.urn: json.dumps(r.inputs, sort_keys=True) for r in run.resources} | {
+        "stack outputs": json.dumps(run.stack_outputs, sort_keys=True)
+    }
+
+
+@pytest.mark.parametrize("stack", ["dev", "platform"])
+def test_two_runs_of_one_config_give_byte_identical_inputs(stack: str) -> None:
+    assert inputs_by_urn(run_program(stack)) == inputs_by_urn(run_program(stack))
+
+
+_DUMP_INPUTS = (
+    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from offline.engine import run_program; "
+    "from test_changes import inputs_by_urn; print(json.dumps(inputs_by_urn(run_program('platform'))))"
+)
+
+
+def test_a_process_with_another_hash_seed_gives_the_same_inputs() -> None:
+    """Set and dict-of-set order, and hash(), change with PYTHONHASHSEED; a second process shows it."""
+    seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    output = subprocess.run(
+        [sys.executable, "-c", _DUMP_INPUTS], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(output.strip().splitlines()[-1]) == inputs_by_urn(run_program("platform"))
+
+
+PROGRAM_SOURCES = [ROOT / "__main__.py", ROOT / "settings.py", *sorted((ROOT / "components").glob("*.py"))]
+# Sources of values that differ between runs. Randomness belongs in a pulumi-random resource, whose result is
+# kept in state (components/devops_access.py: the group name suffix).
+NON_DETERMINISTIC = re.compile(
+    r"^\s*(import random\b|from random import)|\buuid[14]\(|\bsecrets\.|\burandom\(|\btime\.time\(|"
+    r"\bdatetime\.(now|utcnow|today)\(|\bdate\.today\(|\bhash\(|getrandbits",
+    re.MULTILINE,
+)
+
+
+def test_randomness_lives_in_state() -> None:
+    found = {path.name: NON_DETERMINISTIC.findall(path.read_text()) for path in PROGRAM_SOURCES}
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+def test_the_one_random_value_comes_from_state(before: ProgramRun) -> None:
+    """The group name suffix is a RandomString: generated once, then read back from state on every run."""
+    suffix = before.one("random:index/randomString:RandomString")
+    group = before.one("azuredevops:index/group:Group")
+    assert suffix.outputs["result"] in group.inputs["displayName"]
