@@ -310,7 +310,9 @@ def _declared_keys() -> frozenset[str]:
 
     project_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Pulumi.yaml")
     with open(project_file, encoding="utf-8") as handle:
-        return frozenset((yaml.safe_load(handle) or {}).get("config", {}))
+        # libyaml when present: the same objects, about ten times faster than the pure-Python loader.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return frozenset((yaml.load(handle, Loader=loader) or {}).get("config", {}))
 
 
 # ----------------------------------------------------------------------------------------------------
