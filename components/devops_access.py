@@ -84,10 +84,11 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
             f"{name}-group-suffix", length=4, special=False, upper=False, opts=pulumi.ResourceOptions(parent=self)
         )
         for project_name, repository_names in args.repositories_by_project.items():
-            project = azuredevops.get_project_output(name=project_name, opts=self._invoke_opts())
+            # One Output for the project's ID, shared by its repositories (each `.id` would lift a new one).
+            project_id = azuredevops.get_project_output(name=project_name, opts=self._invoke_opts()).id
             group = azuredevops.Group(
                 f"{name}-{project_name}-group",
-                scope=project.id,
+                scope=project_id,
                 display_name=suffix.result.apply(lambda s: f"Argo CD readers ({args.group_label}, {s})"),
                 description="Managed by Pulumi: the Argo CD workload identity reads the repositories granted to this group.",
                 members=[entitlement.descriptor],
@@ -95,11 +96,11 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
             )
             for repository_name in repository_names:
                 repository = azuredevops.get_git_repository_output(
-                    project_id=project.id, name=repository_name, opts=self._invoke_opts()
+                    project_id=project_id, name=repository_name, opts=self._invoke_opts()
                 )
                 azuredevops.GitPermissions(
                     f"{name}-{project_name}-{repository_name}-read",
-                    project_id=project.id,
+                    project_id=project_id,
                     repository_id=repository.id,
                     principal=group.descriptor,
                     permissions={"GenericRead": "Allow"},
