@@ -12,7 +12,11 @@ stamp=.venv/.requirements.sha256
 wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "installing requirements-dev.txt into .venv (first run takes about a minute)" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+  if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt > .venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    echo "pip install failed (log above, also in .venv/pip.log)" >&2
+    exit 1
+  fi
   echo "$wanted" > "$stamp"
 fi
 # shellcheck disable=SC1091
