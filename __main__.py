@@ -3,6 +3,7 @@
 settings -> cluster (OIDC issuer) -> identity (client ID, principal ID) -> Azure DevOps grants and Argo CD.
 """
 
+import gc
 import re
 from urllib.parse import unquote
 
@@ -50,6 +51,12 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
         f"kubectl -n {namespace} get secrets -l argocd.argoproj.io/secret-type   # the registered repositories",
     ])
 
+
+# Everything below builds one object graph that lives until the program ends. The collector's full passes
+# over it and over the SDK modules free nothing and took a third of the evaluation at 300 repositories
+# (bench/RESULTS.md); young objects are still collected as usual.
+gc.freeze()
+gc.set_threshold(700, 10, 100)  # CPython's defaults, but a full pass at most every 100 middle ones (not 10)
 
 settings = load_settings()
 existing = settings.cluster.existing

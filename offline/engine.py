@@ -462,14 +462,17 @@ def run_program(
     ))
     set_all_config(config, [])
     # Keep the collector off everything that existed before the run (the SDK modules, earlier runs): one
-    # full collection over them takes about as long as the dev stack's own evaluation. Unfrozen after, so
-    # nothing is kept alive.
+    # full collection over them takes about as long as the dev stack's own evaluation. The program tunes
+    # the collector for a one-shot process too (__main__.py); both are undone after the run, so a test
+    # session keeps nothing alive and collects as usual.
+    threshold = gc.get_threshold()
     gc.freeze()
     try:
         with _project_on_path():
             _sync_await(run_in_stack(_run_main))
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
     return ProgramRun(
         resources=list(monitor.recorded),
         stack_outputs=dict(monitor.stack_outputs),
