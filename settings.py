@@ -13,6 +13,7 @@ import json
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -527,7 +528,8 @@ def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
             reader.fail("repositories", url, parsed)
         elif parsed is not None:
             repositories.append(parsed)
-    duplicates = sorted({url.lower() for url in urls if [u.lower() for u in urls].count(url.lower()) > 1})
+    occurrences = Counter(url.lower() for url in urls)  # one pass: a count per URL was quadratic in repositories
+    duplicates = sorted(url for url, count in occurrences.items() if count > 1)
     for url in duplicates:
         reader.fail("repositories", url, "each repository once (Argo CD compares URLs case-insensitively)")
     _refuse_second_spellings(reader, repositories)
