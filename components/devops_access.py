@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuredevops as azuredevops
-import pulumi_random as random
 
 READERS = "readers"
 REPOSITORIES = "repositories"
@@ -79,6 +78,8 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
     def _grant_repositories(
         self, name: str, args: AzureDevOpsAccessArgs, entitlement: azuredevops.ServicePrincipalEntitlement
     ) -> None:
+        import pulumi_random as random  # loaded only for the access model that uses it
+
         # Group names must be unique in a project; the suffix lives in state, so it never changes.
         suffix = random.RandomString(
             f"{name}-group-suffix", length=4, special=False, upper=False, opts=pulumi.ResourceOptions(parent=self)
