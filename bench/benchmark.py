@@ -226,6 +226,51 @@ def per_repository_ms(results: dict[int, Measured], low: int, high: int, field: 
     return (field(results[high]) - field(results[low])) / (high - low) * 1000
 
 
+# The same per-repository shape (one Secret, one repository lookup, one GitPermissions) registered by a bare
+# program on the SDK's plain mocks, with the program's collector settings: what the SDK itself costs.
+_BARE_SDK_PROGRAM = """
+import gc
+import pulumi
+from pulumi.runtime import mocks
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+import pulumi_azuredevops as azuredevops
+import pulumi_kubernetes as kubernetes
+from pulumi_kubernetes.core.v1 import Secret
+
+class Mocks(mocks.Mocks):
+    def new_resource(self, args):
+        return args.name + "-id", dict(args.inputs)
+    def call(self, args):
+        return {{"id": "repository-id", "name": args.args.get("name")}}
+
+pulumi.runtime.settings.configure(mocks.MockSettings(
+    monitor=mocks.MockMonitor(Mocks()), engine=mocks.MockEngine(logger=None), project="p", stack="s", dry_run=False))
+gc.freeze()
+gc.set_threshold(700, 10, 100)
+
+def program():
+    provider = kubernetes.Provider("k8s", kubeconfig="{{}}")
+    namespace = pulumi.Output.from_input("argocd")
+    for index in range({count}):
+        Secret(f"repo-{{index}}", metadata={{"name": f"repo-{{index}}", "namespace": namespace}},
+               string_data={{"type": "git", "url": f"u{{index}}"}}, opts=pulumi.ResourceOptions(provider=provider))
+        repository = azuredevops.get_git_repository_output(project_id="p", name=f"repo-{{index}}")
+        azuredevops.GitPermissions(f"read-{{index}}", project_id="p", repository_id=repository.id,
+                                   principal="descriptor", permissions={{"GenericRead": "Allow"}})
+
+_sync_await(run_in_stack(program))
+"""
+
+
+def bare_sdk_per_repository_ms(repetitions: int) -> float:
+    """CPU ms per added repository for the bare SDK program above (1 -> last repository count)."""
+    low, high = REPOSITORY_COUNTS[0], REPOSITORY_COUNTS[-1]
+    codes = [_BARE_SDK_PROGRAM.format(count=count) for count in (low, high)]
+    first, last = measure_interleaved(codes, repetitions)
+    return (last.cpu - first.cpu) / (high - low) * 1000
+
+
 # ----------------------------------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------------------------------
@@ -293,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     marginal = per_repository_ms(results, first, last, lambda m: m.cpu)
     marginal_wall = per_repository_ms(results, first, last, lambda m: m.wall)
     print(f"    marginal cost {first} -> {last}: {marginal:.2f} ms CPU, {marginal_wall:.2f} ms wall per repository")
+    bare = bare_sdk_per_repository_ms(args.scaling_repetitions)
+    print(f"    for comparison, the SDK alone (bare program, same resources per repository): {bare:.2f} ms CPU")
     verdicts.append(Verdict(f"under {TARGET_MS_PER_REPOSITORY:.0f} ms CPU per added repository ({first} -> {last})",
                             marginal < TARGET_MS_PER_REPOSITORY, f"{marginal:.2f} ms"))
 
