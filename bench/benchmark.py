@@ -279,7 +279,7 @@ def bare_sdk_per_repository_ms(repetitions: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repetitions", type=int, default=7, help="fresh processes per measurement (default 7)")
-    parser.add_argument("--scaling-repetitions", type=int, default=3, help="per repository count (default 3)")
+    parser.add_argument("--scaling-repetitions", type=int, default=5, help="per repository count (default 5)")
     parser.add_argument("--skip-tests", action="store_true", help="leave out (d), the test suite's wall time")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
