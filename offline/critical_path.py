@@ -405,8 +405,8 @@ def _classify(
         kind: EdgeKind
         if deliberate:
             kind, reason = "deliberate", (
-                f"the Argo CD install waits for the federated credential ({names}), as issue 2 requires: "
-                "the credential takes seconds and absorbs its own propagation"
+                f"by design, the Argo CD install waits for the federated credential ({names}): "
+                "it takes seconds, and its propagation happens while Argo CD installs"
             )
         else:
             kind, reason = "unneeded", f"the lower-bound chain does not need to wait for {names}"

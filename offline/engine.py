@@ -8,6 +8,7 @@ placeholders whose origin the plan can name.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gc
 import json
@@ -482,6 +483,18 @@ def run_program(
         stack=stack,
         config=config,
     )
+
+
+def close_event_loops() -> None:
+    """Call once when a process has finished its runs (the offline plan, the benchmark); no run may follow.
+
+    The SDK gives every worker thread that serves a monitor call an event loop and never closes it; left to
+    interpreter shutdown, such a loop may be collected after its socket and print an "Invalid file
+    descriptor" traceback. Closing them while the interpreter is whole avoids that.
+    """
+    for candidate in gc.get_objects():
+        if isinstance(candidate, asyncio.AbstractEventLoop) and not candidate.is_running() and not candidate.is_closed():
+            candidate.close()
 
 
 def _run_main() -> None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.engine import ROOT, ProgramRun, Resource, run_program, stack_files, walk
+from offline.critical_path import critical_path, summary
+from offline.engine import ROOT, ProgramRun, Resource, close_event_loops, run_program, stack_files, walk
 
 SECRET_MASK = "[secret]"
 # Inputs every Kubernetes object repeats; they say nothing about this stack.
@@ -141,6 +142,9 @@ def render_text(run: ProgramRun) -> str:
         out.append(f"  ⟨{flow.label}⟩")
         out.extend(f"      → {place}" for place in flow.consumers)
     out.append("")
+    out.append("━━ Critical path of `pulumi up` (typical provisioning times, offline/critical_path.py)")
+    out.extend(f"  {line}" for line in summary(run))
+    out.append("")
     out.append("━━ Stack outputs")
     for name, value in sorted(run.stack_outputs.items()):
         masked = name in run.secret_outputs
@@ -204,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         diagram = out / f"plan-{stack}.mmd"
-        diagram.write_text(render_mermaid(run))
-        print(f"\nMermaid diagram of the graph: {diagram}\n")
+        diagram.write_text(render_mermaid(run, highlight=critical_path(run).resources))
+        print(f"\nMermaid diagram of the graph (critical path outlined in red): {diagram}\n")
+    close_event_loops()
     return status
 
 

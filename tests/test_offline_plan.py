@@ -80,3 +80,17 @@ def test_readme_documents_every_config_key() -> None:
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert [key for key in declared if f"| `{key}` |" not in readme] == []
 
+
+
+def test_mermaid_outlines_the_critical_path_of_pulumi_up(tmp_path: Path) -> None:
+    assert plan.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    classes = (tmp_path / "plan-dev.mmd").read_text().splitlines()[-1]
+    assert classes.startswith("  class ") and classes.endswith(" critical")
+    on_path = set(classes.split()[1].split(","))
+    assert {"ncluster_aks", "nargocd_release", "nargocd_bootstrap"} <= on_path
+    assert "nargocd_wi_identity" not in on_path and "ndevops_entitlement" not in on_path
+
+
+def test_plan_text_reports_no_unneeded_edge_on_the_critical_path(dev_plan: str) -> None:
+    section = dev_plan.split("━━ Critical path", 1)[1].split("━━ Stack outputs", 1)[0]
+    assert "unneeded edges on the critical path: none" in section
