@@ -210,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         diagram = out / f"plan-{stack}.mmd"
         diagram.write_text(render_mermaid(run, highlight=critical_path(run).resources))
         print(f"\nMermaid diagram of the graph (critical path outlined in red): {diagram}\n")
-    close_event_loops()
     return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_status = main()
+    close_event_loops()
+    sys.exit(exit_status)
