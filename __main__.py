@@ -74,6 +74,7 @@ cluster = AksCluster("cluster", AksClusterArgs(
     kubernetes_version=settings.cluster.kubernetes_version,
     admin_group_object_ids=settings.cluster.admin_group_object_ids,
     existing=adopted,
+    grant_deployer_cluster_admin=settings.cluster.grant_deployer_cluster_admin,
     deployer_principal_type=settings.cluster.deployer_principal_type,
     protect=settings.protect,
 ))

@@ -130,6 +130,7 @@ class ClusterSettings:
     admin_group_object_ids: tuple[str, ...]
     kubelogin_mode: str
     deployer_principal_type: str
+    grant_deployer_cluster_admin: bool
 
 
 @dataclass(frozen=True)
@@ -499,6 +500,7 @@ def _cluster_settings(reader: _Reader) -> ClusterSettings:
         admin_group_object_ids=admin_groups,
         kubelogin_mode=reader.choice("kubeloginMode", "azurecli", ("azurecli", "workloadidentity", "msi")),
         deployer_principal_type=reader.choice("deployerPrincipalType", "User", ("User", "ServicePrincipal", "Group")),
+        grant_deployer_cluster_admin=reader.boolean("grantDeployerClusterAdmin", True),
     )
 
 

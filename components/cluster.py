@@ -82,6 +82,8 @@ class AksClusterArgs:
     """Adopt this cluster instead of creating one."""
     protect: bool = False
     """Protect a new cluster from deletion."""
+    grant_deployer_cluster_admin: bool = True
+    """Give whoever runs pulumi up cluster admin through Azure RBAC (off when they already hold it)."""
     deployer_principal_type: str = "User"
     """Kind of principal running pulumi up (User, ServicePrincipal, Group); Azure refuses a mismatch."""
 
@@ -124,7 +126,10 @@ class AksCluster(pulumi.ComponentResource):
             self.oidc_issuer_url = pulumi.Output.from_input(args.existing.issuer_url)
             admin_scope = args.existing.id
 
-        deployer_is_admin = self._grant_deployer_cluster_admin(name, admin_scope, args.deployer_principal_type)
+        deployer_is_admin = (
+            [self._grant_deployer_cluster_admin(name, admin_scope, args.deployer_principal_type)]
+            if args.grant_deployer_cluster_admin else []
+        )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=self.cluster_resource_group_name,
             resource_name=self.cluster_name,
@@ -138,7 +143,7 @@ class AksCluster(pulumi.ComponentResource):
             delete_unreachable=True,
             # Nothing may talk to the cluster before the deployer's role exists: the kubeconfig alone
             # does not carry that ordering.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployer_is_admin]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deployer_is_admin),
         )
         self.register_outputs({
             "resource_group_name": self.resource_group_name,

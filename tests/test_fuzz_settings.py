@@ -36,7 +36,7 @@ KEY_GROUPS = {
     "cluster": (
         "location", "existingClusterResourceGroup", "existingClusterName", "kubernetesVersion", "nodeCount",
         "nodeVmSize", "systemPoolName", "clusterAdminGroupObjectIds", "kubeloginMode", "deployerPrincipalType",
-        "protectResources",
+        "grantDeployerClusterAdmin", "protectResources",
     ),
     "azure-devops": (
         "azureDevOpsOrgUrl", "azureDevOpsProject", "repositories", "accessModel", "azureDevOpsAccessLevel",

@@ -330,3 +330,9 @@ def test_an_extension_on_an_existing_cluster_stack_file_is_shipped() -> None:
         config[f"{PROJECT}:argocdInstallMethod"] == "extension" and config.get(f"{PROJECT}:existingClusterName")
         for config in configs
     )
+
+
+def test_an_adopted_cluster_administered_already_gets_no_role_assignment_and_no_wait_for_one() -> None:
+    run = run_program("extension-existing", {"grantDeployerClusterAdmin": False})
+    assert run.of_type("azure-native:authorization:RoleAssignment") == []
+    assert run.one("pulumi:providers:kubernetes").dependencies == set()
