@@ -3,10 +3,6 @@
 settings -> cluster (OIDC issuer) -> identity (client ID, principal ID) -> Azure DevOps grants and Argo CD.
 """
 
-import gc
-import re
-from urllib.parse import unquote
-
 import pulumi
 
 from components.argocd import (
@@ -15,48 +11,12 @@ from components.argocd import (
     BootstrapApplication,
     ExtensionInstall,
     HelmInstall,
-    RepositoryRegistration,
 )
 from components.cluster import AksCluster, AksClusterArgs, look_up_existing_cluster
 from components.devops_access import AzureDevOpsAccess, AzureDevOpsAccessArgs
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
-from settings import AzureDevOpsSettings, Settings, check_existing_cluster_capacity, load_settings, stable_hash
-
-
-def registrations(azure_devops: AzureDevOpsSettings) -> list[RepositoryRegistration]:
-    """One credential template per project, or one repository secret per repository."""
-    if azure_devops.credential_templates:
-        prefixes = dict.fromkeys(repo.project_prefix for repo in azure_devops.repositories)
-        return [RepositoryRegistration(_secret_name("creds", url), url, template=True) for url in prefixes]
-    return [RepositoryRegistration(_secret_name("repo", repo.url), repo.url) for repo in azure_devops.repositories]
-
-
-def _secret_name(kind: str, url: str) -> str:
-    # Readable tail of the URL plus a hash of all of it: DNS-safe, unique, and stable across runs.
-    readable = re.sub(r"[^a-z0-9]+", "-", unquote(url.lower()).split("dev.azure.com/", 1)[-1].replace("/_git/", "-")).strip("-")
-    return f"{kind}-{readable[:40].strip('-')}-{stable_hash(url.lower())}"
-
-
-def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[str]]:
-    namespace = settings.argocd.namespace
-    release = settings.argocd.release_name
-    # The chart names its objects after the release only when the release name contains its nameOverride "argocd",
-    # otherwise "<release>-argocd-..." (argo-helm charts/argo-cd/templates/_common.tpl, argo-cd.fullname).
-    fullname = release if "argocd" in release else f"{release}-argocd"
-    server = "argocd-server" if settings.argocd.install_method == "extension" else f"{fullname}-server"
-    return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
-        f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
-        f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",
-        f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d",
-        f"kubectl -n {namespace} get secrets -l argocd.argoproj.io/secret-type   # the registered repositories",
-    ])
-
-
-# Everything below builds one object graph that lives until the program ends. The collector's full passes
-# over it and over the SDK modules free nothing and took a third of the evaluation at 300 repositories
-# (bench/RESULTS.md); young objects are still collected as usual.
-gc.freeze()
-gc.set_threshold(700, 10, 100)  # CPython's defaults, but a full pass at most every 100 middle ones (not 10)
+from settings import check_existing_cluster_capacity, load_settings, stable_hash
+from wiring import name_prefix, next_steps, registrations
 
 settings = load_settings()
 existing = settings.cluster.existing
@@ -66,7 +26,7 @@ if adopted:
 
 cluster = AksCluster("cluster", AksClusterArgs(
     location=settings.cluster.location,
-    name_prefix=f"argocd-wi-{re.sub(r'[^a-z0-9-]', '-', settings.stack.lower())}"[:40].strip("-"),
+    name_prefix=name_prefix(settings.stack),
     kubelogin_mode=settings.cluster.kubelogin_mode,
     node_count=settings.cluster.node_count,
     node_vm_size=settings.cluster.node_vm_size,
