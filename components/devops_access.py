@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pulumi
 import pulumi_azuredevops as azuredevops
@@ -95,16 +97,36 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
                 members=[entitlement.descriptor],
                 opts=self._child_opts,
             )
+            # One lookup per project, not per repository: it lists the project's repositories once.
+            found = azuredevops.get_repositories_output(project_id=project_id, opts=self._invoke_opts()).repositories
+            ids = found.apply(partial(_ids_by_name, wanted=tuple(repository_names), project=project_name))
             for repository_name in repository_names:
-                repository = azuredevops.get_git_repository_output(
-                    project_id=project_id, name=repository_name, opts=self._invoke_opts()
-                )
                 azuredevops.GitPermissions(
                     f"{name}-{project_name}-{repository_name}-read",
                     project_id=project_id,
-                    repository_id=repository.id,
+                    repository_id=ids.apply(partial(_id_of, repository_name)),
                     principal=group.descriptor,
                     permissions={"GenericRead": "Allow"},
                     opts=self._child_opts,
                 )
 
+
+
+def _ids_by_name(listed: Sequence[Any], wanted: Sequence[str], project: str) -> dict[str, str]:
+    """Repository IDs by lower-cased name (Azure DevOps names are case-insensitive); refuse missing ones."""
+    by_name = {str(repository.name).lower(): str(repository.id) for repository in listed or []}
+    missing = [name for name in wanted if name.lower() not in by_name]
+    if missing:
+        raise RepositoryNotFoundError(
+            f"Azure DevOps project {project!r} has no repository named {', '.join(map(repr, missing))} "
+            "(or the account running pulumi up cannot see it): check the repositories config"
+        )
+    return by_name
+
+
+def _id_of(name: str, by_name: Mapping[str, str]) -> str:
+    return by_name[name.lower()]
+
+
+class RepositoryNotFoundError(LookupError):
+    """A configured repository does not exist in its project."""

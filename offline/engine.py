@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -143,6 +144,8 @@ class AzureMocks(pulumi_mocks.Mocks):
     subscription_id: str = "00000000-0000-0000-0000-00000000a2e5"
     tenant_id: str = "00000000-0000-0000-0000-0000000e1a1d"
     existing_cluster: ExistingClusterMock = field(default_factory=ExistingClusterMock)
+    repositories: set[tuple[str, str]] | None = None
+    """(project, repository) pairs that exist in Azure DevOps; None: every configured repository exists."""
     placeholders: dict[str, str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -288,6 +291,15 @@ def _existing_cluster(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _project_repositories(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    project = mocks.placeholders.get(str(args.get("projectId")), "").removeprefix("id of project ")
+    names = [name for owner, name in sorted(mocks.repositories or ()) if owner.lower() == project.lower()]
+    return {"repositories": [
+        {"id": mocks._uuid(f"repository {name}", "id"), "name": name, "projectId": args.get("projectId")}
+        for name in names
+    ]}
+
+
 def _devops_lookup(kind: str) -> Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]:
     def answer(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
         owner = f"{kind} {args.get('name')}"
@@ -305,7 +317,7 @@ _INVOKE_RESULTS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]
     "azure-native:containerservice:getManagedCluster": _existing_cluster,
     "azuredevops:index/getProject:getProject": _devops_lookup("project"),
     "azuredevops:index/getGroup:getGroup": _devops_lookup("group"),
-    "azuredevops:index/getGitRepository:getGitRepository": _devops_lookup("repository"),
+    "azuredevops:index/getRepositories:getRepositories": _project_repositories,
 }
 
 
@@ -418,6 +430,20 @@ def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) ->
     return config
 
 
+def _configured_repositories(config: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(project, repository) of every well-formed repository URL in the config."""
+    try:
+        urls = json.loads(config.get(f"{PROJECT}:repositories", "[]"))
+    except ValueError:
+        return []
+    found = []
+    for url in urls if isinstance(urls, list) else []:
+        parts = str(url).split("/")
+        if len(parts) == 7 and parts[5] == "_git":
+            found.append((unquote(parts[4]), unquote(parts[6])))
+    return found
+
+
 def _namespaced(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
@@ -450,8 +476,10 @@ def run_program(
     registered before that (a test that proves a bad value registers nothing).
     """
     mocks = mocks or AzureMocks()
-    monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
     config = load_stack_config(stack, overrides)
+    if mocks.repositories is None:
+        mocks.repositories = set(_configured_repositories(config))
+    monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     runtime_settings.configure(pulumi_mocks.MockSettings(
         monitor=monitor,

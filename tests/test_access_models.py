@@ -359,3 +359,17 @@ def test_a_stack_file_exercises_narrow_access_templates_hydrator_and_bootstrap()
         )
 
     assert any(exercises_everything(load_stack_config(stack)) for stack in stack_files())
+
+
+def test_a_configured_repository_missing_from_its_project_stops_up_naming_it() -> None:
+    from components.devops_access import RepositoryNotFoundError
+    from offline.engine import AzureMocks
+
+    only_one = AzureMocks(repositories={("gitops", "cluster-config")})
+    with pytest.raises(RepositoryNotFoundError, match="'team-apps'"):
+        run_program("dev", mocks=only_one)
+
+
+def test_repository_ids_come_from_one_lookup_per_project_not_per_repository(dev: ProgramRun) -> None:
+    lookups = [args for token, args in dev.invokes if token == "azuredevops:index/getRepositories:getRepositories"]
+    assert len(lookups) == 1 and len(dev.of_type(GIT_PERMISSIONS)) == 2
