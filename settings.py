@@ -7,6 +7,7 @@ and what would be accepted.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -201,9 +202,6 @@ class Settings:
 # Reading
 # ----------------------------------------------------------------------------------------------------
 
-_MISSING = object()
-
-
 class _Reader:
     """Reads raw config strings and records problems instead of raising on the first one."""
 
@@ -256,10 +254,10 @@ class _Reader:
             if required:
                 self.problems.append(f"{PROJECT}:{key} is required: a list with at least one entry")
             return ()
-        try:
+        parsed: Any = None  # not a list: refused below
+        # RecursionError: deeply nested JSON such as "[[[[..."
+        with contextlib.suppress(ValueError, RecursionError):
             parsed = json.loads(value)
-        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON such as "[[[[..."
-            parsed = _MISSING
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
             self.fail(key, value, "a list of strings (YAML sequence under the key)")
             return ()
