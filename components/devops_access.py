@@ -111,7 +111,6 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
                 )
 
 
-
 def _ids_by_name(listed: Sequence[Any], wanted: Sequence[str], project: str) -> dict[str, str]:
     """Repository IDs by lower-cased name (Azure DevOps names are case-insensitive); refuse missing ones."""
     by_name = {str(repository.name).lower(): str(repository.id) for repository in listed or []}

@@ -194,7 +194,7 @@ def dependency_graph(run: ProgramRun) -> dict[str, list[str]]:
     Dependencies on components are expanded to every custom resource inside them; URNs the run did not
     record (the stack, default providers) are dropped.
     """
-    by_urn = {r.urn: r for r in run.resources}
+    by_urn = run.index
     children: dict[str, list[str]] = defaultdict(list)
     for r in run.resources:
         if r.parent in by_urn:
@@ -245,7 +245,7 @@ def lower_bound(run: ProgramRun) -> LowerBound:
 def critical_path(run: ProgramRun) -> CriticalPath:
     """The longest weighted path through the run's dependency graph, each edge classified."""
     graph = dependency_graph(run)
-    by_urn = {r.urn: r for r in run.resources}
+    by_urn = run.index
     order = _topological_order(run, graph)
     if not order:
         return CriticalPath(resources=[], total_seconds=0.0, edges=[])

@@ -18,6 +18,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -84,8 +85,13 @@ class ProgramRun:
             raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
         return found[0]
 
+    @cached_property
+    def index(self) -> dict[str, Resource]:
+        """Every recorded resource by URN (built once; a run is not changed after it returns)."""
+        return {r.urn: r for r in self.resources}
+
     def by_urn(self, urn: str) -> Resource:
-        return next(r for r in self.resources if r.urn == urn)
+        return self.index[urn]
 
     def direct_dependencies(self, resource: Resource) -> set[str]:
         """What the engine waits for before creating `resource`: inputs, depends_on and its provider."""
@@ -104,7 +110,7 @@ class ProgramRun:
                 if urn == other.urn:
                     return True
                 seen.add(urn)
-                if any(r.urn == urn for r in self.resources):
+                if urn in self.index:
                     todo.append(urn)
         return False
 
@@ -113,7 +119,7 @@ class ProgramRun:
         current: Resource | None = resource
         owner = None
         while current is not None and current.parent:
-            parent = next((r for r in self.resources if r.urn == current.parent), None)
+            parent = self.index.get(current.parent)
             if parent is not None and not parent.custom:
                 owner = parent
             current = parent

@@ -96,7 +96,7 @@ def _depth(run: ProgramRun, resource: Resource, memo: dict[str, int]) -> int:
     """Length of the longest dependency chain below `resource`: a stable, readable order."""
     if resource.urn not in memo:
         memo[resource.urn] = 0
-        below = [run.by_urn(u) for u in run.direct_dependencies(resource) if any(r.urn == u for r in run.resources)]
+        below = [run.index[u] for u in run.direct_dependencies(resource) if u in run.index]
         memo[resource.urn] = 1 + max((_depth(run, r, memo) for r in below), default=-1)
     return memo[resource.urn]
 
