@@ -176,6 +176,11 @@ class ArgoCdSettings:
     extension: ExtensionSettings
     bootstrap: BootstrapSettings | None
 
+    @property
+    def wants_extension_ha(self) -> bool:
+        """The extension's high-availability mode, which needs MIN_NODES_FOR_EXTENSION_HA nodes."""
+        return self.install_method == "extension" and self.extension.high_availability
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -283,9 +288,14 @@ def has_invisible_characters(text: str) -> bool:
     return any(unicodedata.category(character) in _INVISIBLE_CATEGORIES for character in text)
 
 
+def _compact(key: str) -> str:
+    """A key without - and _, so that personal_access_token and personal-access-token match one pattern."""
+    return key.replace("-", "").replace("_", "")
+
+
 def _mask(key: str, value: object) -> str:
     text = str(value)
-    if _CREDENTIAL_WORDS.search(key.replace("-", "").replace("_", "")):
+    if _CREDENTIAL_WORDS.search(_compact(key)):
         return "[secret]"
     text = _URL_USER_PART.sub("[masked]@", text)
     if len(text) > 120:
@@ -429,7 +439,7 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
 def _refuse_credentials(reader: _Reader) -> None:
     for full_key in sorted(_all_config_keys()):
         namespace, _, key = full_key.partition(":")
-        compact = key.replace("-", "").replace("_", "").lower()
+        compact = _compact(key)
         if namespace in (PROJECT, "azuredevops", "kubernetes") and _CREDENTIAL_WORDS.search(compact):
             reader.problems.append(f"{full_key} is set: {PAT_FREE_OPTIONS}")
     for variable in _CREDENTIAL_ENV_VARS:
@@ -633,7 +643,7 @@ def _extension_settings(reader: _Reader) -> ExtensionSettings:
             reader.fail("extensionSettings", entry, '"key=value" entries')
         elif key in LEGACY_EXTENSION_KEYS:
             reader.fail("extensionSettings", entry, f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_KEYS[key]}")
-        elif _CREDENTIAL_SETTING.search(key.rsplit(".", 1)[-1].replace("-", "").replace("_", "")):
+        elif _CREDENTIAL_SETTING.search(_compact(key.rsplit(".", 1)[-1])):
             reader.problems.append(f"{PROJECT}:extensionSettings sets {key}: {PAT_FREE_OPTIONS}")
         elif key in OWNED_EXTENSION_KEYS:
             reader.fail("extensionSettings", entry, f"no {key}: the program sets it (extensionHighAvailability, the identity's client ID)")
@@ -672,8 +682,7 @@ def _bootstrap_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> B
 
 def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None:
     """The extension's HA mode on an adopted cluster: its node count is only known after the lookup."""
-    argocd = settings.argocd
-    if argocd.install_method == "extension" and argocd.extension.high_availability and node_count < MIN_NODES_FOR_EXTENSION_HA:
+    if settings.argocd.wants_extension_ha and node_count < MIN_NODES_FOR_EXTENSION_HA:
         raise ConfigError([
             f"{PROJECT}:extensionHighAvailability = 'true': the existing cluster has {node_count} nodes, "
             f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes"
@@ -682,15 +691,14 @@ def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None
 
 def _check_cross_field_rules(reader: _Reader, settings: Settings) -> None:
     argocd, cluster = settings.argocd, settings.cluster
-    wants_ha = argocd.install_method == "extension" and argocd.extension.high_availability
-    if wants_ha and cluster.existing is None and cluster.node_count < MIN_NODES_FOR_EXTENSION_HA:
+    if argocd.wants_extension_ha and cluster.existing is None and cluster.node_count < MIN_NODES_FOR_EXTENSION_HA:
         reader.fail(
             "nodeCount", cluster.node_count,
             f"at least {MIN_NODES_FOR_EXTENSION_HA} with extensionHighAvailability true (redis-ha spreads over 4 nodes), "
             "or set extensionHighAvailability false",
         )
-    subjects = [account.subject for account in settings.trusted_service_accounts]
-    for subject in sorted({s for s in subjects if subjects.count(s) > 1}):
+    subjects = Counter(account.subject for account in settings.trusted_service_accounts)
+    for subject in sorted(s for s, count in subjects.items() if count > 1):
         reader.problems.append(f"{PROJECT}:additionalServiceAccounts repeats {subject}: each service account once")
     if settings.federated_credential_count > MAX_FEDERATED_CREDENTIALS:
         reader.problems.append(
