@@ -362,6 +362,16 @@ def _is_issuer_url(value: str) -> bool:
 _REPO_URL_FORM = "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
 
 
+def split_repository_url(url: str) -> tuple[str, str, str] | None:
+    """(organisation, project, repository) of an https://dev.azure.com/<org>/<project>/_git/<repo> URL,
+    project and repository percent-decoded; None for any other form."""
+    match = _REPO_URL.match(url)
+    if not match:
+        return None
+    org, project, name = match.groups()
+    return org, unquote(project), unquote(name)
+
+
 def _parse_repository(url: str, organization: str) -> Repository | str:
     """A Repository, or the reason the URL is refused."""
     if not url.startswith("https://"):
@@ -370,15 +380,14 @@ def _parse_repository(url: str, organization: str) -> Repository | str:
         return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (FACTS.md)"
     if url.endswith(".git") or url.endswith("/"):
         return "no trailing .git or /"
-    match = _REPO_URL.match(url)
-    if not match:
+    parts = split_repository_url(url)
+    if parts is None:
         return _REPO_URL_FORM
-    org, project, name = match.groups()
+    org, decoded_project, decoded_name = parts
     if org.lower() != organization.lower():
         return f"a repository of the configured organisation {organization!r}"
     if org != organization:
         return f"the organisation written exactly as in azureDevOpsOrgUrl ({organization!r}): one URL form everywhere"
-    decoded_project, decoded_name = unquote(project), unquote(name)
     if (
         decoded_project.strip() != decoded_project
         or not decoded_project

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -30,6 +29,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
+
+from settings import split_repository_url
 
 ROOT = Path(__file__).resolve().parent.parent
 # libyaml builds the same objects as the pure-Python loader, about ten times faster.
@@ -152,6 +153,8 @@ class AzureMocks(pulumi_mocks.Mocks):
     existing_cluster: ExistingClusterMock = field(default_factory=ExistingClusterMock)
     repositories: set[tuple[str, str]] | None = None
     """(project, repository) pairs that exist in Azure DevOps; None: every configured repository exists."""
+    configured_repositories: set[tuple[str, str]] = field(default_factory=set)
+    """(project, repository) pairs of the current run's config (set by run_program)."""
     placeholders: dict[str, str] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -299,7 +302,8 @@ def _existing_cluster(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]
 
 def _project_repositories(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
     project = mocks.placeholders.get(str(args.get("projectId")), "").removeprefix("id of project ")
-    names = [name for owner, name in sorted(mocks.repositories or ()) if owner.lower() == project.lower()]
+    existing = mocks.configured_repositories if mocks.repositories is None else mocks.repositories
+    names = [name for owner, name in sorted(existing) if owner.lower() == project.lower()]
     return {"repositories": [
         {"id": mocks._uuid(f"repository {name}", "id"), "name": name, "projectId": args.get("projectId")}
         for name in names
@@ -436,18 +440,14 @@ def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) ->
     return config
 
 
-def _configured_repositories(config: Mapping[str, str]) -> list[tuple[str, str]]:
+def _configured_repositories(config: Mapping[str, str]) -> set[tuple[str, str]]:
     """(project, repository) of every well-formed repository URL in the config."""
     try:
         urls = json.loads(config.get(f"{PROJECT}:repositories", "[]"))
     except ValueError:
-        return []
-    found = []
-    for url in urls if isinstance(urls, list) else []:
-        parts = str(url).split("/")
-        if len(parts) == 7 and parts[5] == "_git":
-            found.append((unquote(parts[4]), unquote(parts[6])))
-    return found
+        return set()
+    split = [split_repository_url(str(url)) for url in (urls if isinstance(urls, list) else [])]
+    return {(parts[1], parts[2]) for parts in split if parts is not None}
 
 
 def _namespaced(key: str) -> str:
@@ -483,8 +483,7 @@ def run_program(
     """
     mocks = mocks or AzureMocks()
     config = load_stack_config(stack, overrides)
-    if mocks.repositories is None:
-        mocks.repositories = set(_configured_repositories(config))
+    mocks.configured_repositories = _configured_repositories(config)
     monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     runtime_settings.configure(pulumi_mocks.MockSettings(
