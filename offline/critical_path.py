@@ -246,7 +246,7 @@ def critical_path(run: ProgramRun) -> CriticalPath:
     """The longest weighted path through the run's dependency graph, each edge classified."""
     graph = dependency_graph(run)
     by_urn = run.index
-    order = _topological_order(run, graph)
+    order = _topological_order(graph)
     if not order:
         return CriticalPath(resources=[], total_seconds=0.0, edges=[])
     chain = {r.urn for r in lower_bound(run).resources}
@@ -334,9 +334,9 @@ def _is_repository_secret(secret: Resource) -> bool:
     return labels.get(SECRET_TYPE_LABEL) in ("repository", "repo-creds")
 
 
-def _topological_order(run: ProgramRun, graph: Mapping[str, list[str]]) -> list[str]:
-    """Custom URNs, each after everything it waits for; registration order breaks ties."""
-    position = {r.urn: index for index, r in enumerate(run.resources)}
+def _topological_order(graph: Mapping[str, list[str]]) -> list[str]:
+    """Custom URNs, each after everything it waits for; URN order breaks ties (registration order varies by run)."""
+    position = {urn: index for index, urn in enumerate(sorted(graph))}
     waiting = {urn: len(preds) for urn, preds in graph.items()}
     dependants: dict[str, list[str]] = defaultdict(list)
     for urn, preds in graph.items():

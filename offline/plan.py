@@ -76,12 +76,14 @@ def resource_lines(run: ProgramRun, resource: Resource) -> list[str]:
 def flows(run: ProgramRun) -> list[Flow]:
     """Each generated value that another resource consumes, with its consumers (inputs and stack outputs)."""
     consumers: dict[str, list[str]] = {}
-    for resource in run.resources:
-        for path, value in walk(resource.inputs):
+    # In the order the plan lists resources: registration order changes from run to run, a reviewed plan must not.
+    in_plan_order = [resource for members in components(run).values() for resource in members]
+    for resource in in_plan_order:
+        for path, value in sorted(walk(resource.inputs)):
             label = run.label(value)
             if label and not label.startswith(("Azure name of", "id of")):
                 consumers.setdefault(label, []).append(f"{short_type(resource.type)} {resource.name} · {path}")
-    for name, value in run.stack_outputs.items():
+    for name, value in sorted(run.stack_outputs.items()):
         label = run.label(value)
         if label and label in consumers:
             consumers[label].append(f"stack output {name}")

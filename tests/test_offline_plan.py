@@ -94,3 +94,12 @@ def test_mermaid_outlines_the_critical_path_of_pulumi_up(tmp_path: Path) -> None
 def test_plan_text_reports_no_unneeded_edge_on_the_critical_path(dev_plan: str) -> None:
     section = dev_plan.split("━━ Critical path", 1)[1].split("━━ Stack outputs", 1)[0]
     assert "unneeded edges on the critical path: none" in section
+
+
+def test_the_plan_reads_the_same_on_every_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Registration order varies from run to run; a plan reviewed in a pull request must not."""
+    outputs = []
+    for _ in range(3):
+        assert plan.main(["--stack", "platform", "--out", str(tmp_path)]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
