@@ -72,7 +72,7 @@ PROVISIONING_SECONDS: Mapping[str, float] = {
     USER_ASSIGNED_IDENTITY: 5.0,
     # The PUT is synchronous (REST reference: 200/201), and Microsoft Learn (AKS, "Deploy and configure
     # workload identity"): "It takes a few seconds for the federated identity credential to propagate
-    # after it's added". 5 s = the call plus "a few seconds" (FACTS.md says the same).
+    # after it's added". 5 s = the call plus "a few seconds" (docs/facts.md#entra-workload-identity says the same).
     FEDERATED_CREDENTIAL: 5.0,
     # 5 s for the synchronous ARM call (estimate) + 300 s propagation. Microsoft Learn (AKS, "Use Azure
     # RBAC for Kubernetes Authorization"): "New role assignments can take up to five minutes to

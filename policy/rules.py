@@ -27,7 +27,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-# FACTS.md: Argo CD is safe for Azure DevOps from v3.0.13, v3.1.1 and v3.2.0 on (argo-cd#23100, #23348, #23478).
+# Argo CD is safe for Azure DevOps from v3.0.13, v3.1.1 and v3.2.0 on (argo-cd#23100, #23348, #23478;
+# docs/facts.md#argo-cd-versions-and-bugs).
 # No chart ever shipped v3.0.13; chart 8.3.0 ships v3.1.0 and 8.3.1 is the first to ship v3.1.1 (argo-helm
 # charts/argo-cd/Chart.yaml history). The program's settings.py refuses the same versions (a test keeps them equal).
 MIN_SAFE_ARGO_CD_CHART = "8.3.1"

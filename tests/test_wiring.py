@@ -23,7 +23,8 @@ SECRET = "kubernetes:core/v1:Secret"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 WI_CLIENT_ID = "azure.workload.identity/client-id"
 WI_USE = "azure.workload.identity/use"
-# Everything through which Argo CD could authenticate other than workload identity (FACTS.md: any of them wins).
+# Everything through which Argo CD could authenticate other than workload identity: any of them wins
+# (docs/facts.md#argo-cd-repository-secrets).
 CREDENTIAL_FIELDS = {
     "username", "password", "bearerToken", "sshPrivateKey", "tlsClientCertData", "tlsClientCertKey",
     "githubAppPrivateKey", "githubAppID", "githubAppInstallationID", "gcpServiceAccountKey",
@@ -38,7 +39,7 @@ RENAMED = {
     "nodeCount": 3,
     "nodeVmSize": "Standard_D8ds_v5",
     "systemPoolName": "sysnodes",
-    "kubernetesVersion": "1.32.4",
+    "kubernetesVersion": "1.36.2",
 }
 
 
@@ -194,7 +195,7 @@ def test_system_node_pool_and_version_come_from_config(renamed: ProgramRun) -> N
     cluster = renamed.one(CLUSTER)
     pool = cluster.input("agentPoolProfiles.0")
     assert (pool["name"], pool["mode"], pool["count"], pool["vmSize"]) == ("sysnodes", "System", 3, "Standard_D8ds_v5")
-    assert cluster.inputs["kubernetesVersion"] == "1.32.4"
+    assert cluster.inputs["kubernetesVersion"] == "1.36.2"
 
 
 # --- The deployer's access to the cluster ------------------------------------------------------------
