@@ -367,6 +367,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 "ignore_changes": list(request.ignoreChanges),
                 "retain_on_delete": bool(request.retainOnDelete),
                 "error_hooks": list(request.hooks.on_error),
+                "deleted_with": request.deletedWith or None,
                 "custom_timeouts": {
                     "create": request.customTimeouts.create,
                     "update": request.customTimeouts.update,
@@ -444,7 +445,7 @@ def _configured_repositories(config: Mapping[str, str]) -> set[tuple[str, str]]:
     """(project, repository) of every well-formed repository URL in the config."""
     try:
         urls = json.loads(config.get(f"{PROJECT}:repositories", "[]"))
-    except ValueError:
+    except (ValueError, RecursionError):  # "[[[[..." as deep as the fuzzer makes it: settings refuses it by name
         return set()
     split = [split_repository_url(str(url)) for url in (urls if isinstance(urls, list) else [])]
     return {(parts[1], parts[2]) for parts in split if parts is not None}
