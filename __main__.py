@@ -16,7 +16,7 @@ from components.cluster import AksCluster, AksClusterArgs, look_up_existing_clus
 from components.devops_access import AzureDevOpsAccess, AzureDevOpsAccessArgs
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 from settings import check_existing_cluster_capacity, load_settings, stable_hash
-from wiring import name_prefix, next_steps, registrations
+from wiring import name_prefix, names_by_project, next_steps, registrations
 
 settings = load_settings()
 existing = settings.cluster.existing
@@ -36,6 +36,7 @@ cluster = AksCluster("cluster", AksClusterArgs(
     existing=adopted,
     grant_deployer_cluster_admin=settings.cluster.grant_deployer_cluster_admin,
     deployer_principal_type=settings.cluster.deployer_principal_type,
+    long_term_support=settings.cluster.long_term_support,
     protect=settings.protect,
 ))
 
@@ -48,25 +49,24 @@ identity = WorkloadIdentity("argocd-wi", WorkloadIdentityArgs(
     protect=settings.protect,
 ))
 
-AzureDevOpsAccess("devops", AzureDevOpsAccessArgs(
+argocd_settings = settings.argocd
+devops = AzureDevOpsAccess("devops", AzureDevOpsAccessArgs(
     organization_url=settings.azure_devops.organization_url,
     principal_id=identity.principal_id,
     access_model=settings.azure_devops.access_model,
-    repositories_by_project={
-        project: [repo.name for repo in settings.azure_devops.repositories if repo.project == project]
-        for project in settings.azure_devops.projects
-    },
+    repositories_by_project=names_by_project(settings.azure_devops.repositories),
     license_type=settings.azure_devops.license_type,
     group_label=settings.stack,
+    push_repositories_by_project=names_by_project(argocd_settings.hydration_targets),
+    hydrator_creates_branches=argocd_settings.hydrator_creates_branches,
 ))
 
-argocd_settings = settings.argocd
 argocd = ArgoCd("argocd", ArgoCdArgs(
     namespace=argocd_settings.namespace,
     client_id=identity.client_id,
     repo_server_service_account=argocd_settings.repo_server.name,
     commit_server_service_account=argocd_settings.commit_server.name if argocd_settings.commit_server else None,
-    registrations=registrations(settings.azure_devops),
+    registrations=registrations(settings.azure_devops, argocd_settings.hydration_targets),
     kubernetes_provider=cluster.provider,
     identity_credentials=identity.credentials,
     helm=HelmInstall(argocd_settings.release_name, argocd_settings.chart_version)
@@ -83,13 +83,27 @@ argocd = ArgoCd("argocd", ArgoCdArgs(
         repository_url=argocd_settings.bootstrap.repository.url,
         path=argocd_settings.bootstrap.path,
         timeout_seconds=argocd_settings.bootstrap.timeout_seconds,
+        target_revision=argocd_settings.bootstrap.target_revision,
     ) if argocd_settings.bootstrap else None,
+    access_grants=[devops],
+    deleted_with=cluster.created_cluster,
 ))
 
 pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterResourceGroup", cluster.cluster_resource_group_name)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
+pulumi.export("identityName", identity.identity_name)
+pulumi.export("identityResourceGroup", cluster.resource_group_name)
 pulumi.export("identityClientId", identity.client_id)
+pulumi.export("identityPrincipalId", identity.principal_id)
+pulumi.export("tenantId", identity.tenant_id)
+pulumi.export("azureDevOpsOrgUrl", settings.azure_devops.organization_url)
 pulumi.export("argocdInstallMethod", argocd_settings.install_method)
 pulumi.export("argocdNamespace", argocd.namespace)
+pulumi.export("repoServerServiceAccount", argocd_settings.repo_server.name)
+pulumi.export("commitServerServiceAccount", argocd_settings.commit_server.name if argocd_settings.commit_server else None)
 pulumi.export("repositoryUrls", argocd.repository_urls)
+pulumi.export("readRepositories", [repo.url for repo in settings.azure_devops.repositories])
+pulumi.export("writeRepositories", [repo.url for repo in argocd_settings.hydration_targets])
+pulumi.export("bootstrapApplication", "bootstrap" if argocd_settings.bootstrap else None)
 pulumi.export("nextSteps", next_steps(settings, cluster))

@@ -27,14 +27,18 @@ import pulumi.runtime.config as runtime_config
 PROJECT = "argocd-aks-wi"
 
 # Argo CD v3.1.1 is the first release with all three Azure DevOps workload-identity fixes
-# (argo-cd#23100, #23348, #23478; FACTS.md). argo-helm chart 8.3.1 is the first chart that ships it
+# (argo-cd#23100, #23348, #23478; docs/facts.md#argo-cd-versions-and-bugs). argo-helm chart 8.3.1 is the first chart that ships it
 # (argo-helm charts/argo-cd/Chart.yaml history: 8.3.0 ships v3.1.0, 8.3.1 ships v3.1.1).
 MIN_CHART_VERSION = (8, 3, 1)
 ARGOCD_NAMESPACE_FOR_EXTENSION = "argocd"
 MAX_FEDERATED_CREDENTIALS = 20
 MIN_NODES_FOR_EXTENSION_HA = 4
+# The oldest Kubernetes minor AKS still creates clusters with on the standard support plan, and on long-term
+# support (Premium tier). Below them Azure refuses the cluster (docs/facts.md#aks-cluster-and-kubernetes-versions).
+MIN_KUBERNETES_MINOR = 35
+MIN_LTS_KUBERNETES_MINOR = 32
 
-# Keys of the 0.0.x extension, replaced in 1.0.0-preview (FACTS.md); a user who copies an old sample
+# Keys of the 0.0.x extension, replaced in 1.0.0-preview (docs/facts.md#aks-argo-cd-extension); a user who copies an old sample
 # gets the new key's name instead of a silently ignored setting.
 LEGACY_EXTENSION_KEYS = {
     "workloadIdentity.enable": "azure.workloadIdentity.enabled",
@@ -53,7 +57,12 @@ PAT_FREE_OPTIONS = (
 # Config keys (in any namespace) and environment variables through which a PAT or password could reach
 # the Azure DevOps provider or Argo CD.
 _CREDENTIAL_WORDS = re.compile(r"(pat|personalaccesstoken|password|passwd|token|secret|clientsecret)$", re.I)
-_CREDENTIAL_ENV_VARS = ("AZDO_PERSONAL_ACCESS_TOKEN", "AZDO_CLIENT_SECRET", "ARM_CLIENT_SECRET")
+# Secret-bearing variables the azuredevops provider reads (docs/facts.md#azuredevops-provider).
+CREDENTIAL_ENV_VARS = (
+    "AZDO_PERSONAL_ACCESS_TOKEN",
+    "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "ARM_CLIENT_SECRET_PATH", "ARM_CLIENT_SECRET_FILE_PATH",
+    "ARM_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PASSWORD",
+)
 # The user part of a URL (https://<PAT>@..., https://user:<PAT>@...) can carry a token: never echo it.
 _URL_USER_PART = re.compile(r"(?<=://)[^/@\s]+@")
 # Extension settings that would hand Argo CD a password or token (sent in plain text as configurationSettings).
@@ -132,6 +141,7 @@ class ClusterSettings:
     kubelogin_mode: str
     deployer_principal_type: str
     grant_deployer_cluster_admin: bool
+    long_term_support: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,7 @@ class BootstrapSettings:
     repository: Repository
     path: str
     timeout_seconds: int
+    target_revision: str = "HEAD"
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,9 @@ class ArgoCdSettings:
     commit_server: ServiceAccount | None
     extension: ExtensionSettings
     bootstrap: BootstrapSettings | None
+    hydration_targets: tuple[Repository, ...] = ()
+    """Repositories the Source Hydrator pushes to (empty unless it is on)."""
+    hydrator_creates_branches: bool = False
 
     @property
     def wants_extension_ha(self) -> bool:
@@ -377,7 +391,7 @@ def _parse_repository(url: str, organization: str) -> Repository | str:
     if not url.startswith("https://"):
         return _REPO_URL_FORM
     if "@" in url:
-        return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (FACTS.md)"
+        return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (docs/facts.md#argo-cd-repository-secrets)"
     if url.endswith(".git") or url.endswith("/"):
         return "no trailing .git or /"
     parts = split_repository_url(url)
@@ -451,7 +465,7 @@ def _refuse_credentials(reader: _Reader) -> None:
         compact = _compact(key)
         if namespace in (PROJECT, "azuredevops", "kubernetes") and _CREDENTIAL_WORDS.search(compact):
             reader.problems.append(f"{full_key} is set: {PAT_FREE_OPTIONS}")
-    for variable in _CREDENTIAL_ENV_VARS:
+    for variable in CREDENTIAL_ENV_VARS:
         if os.environ.get(variable):
             reader.problems.append(
                 f"environment variable {variable} is set: the Azure DevOps provider would use it; {PAT_FREE_OPTIONS}"
@@ -494,10 +508,8 @@ def _cluster_settings(reader: _Reader) -> ClusterSettings:
         )
         existing = ExistingCluster(existing_group, existing_name)
 
-    version = reader.matching(
-        "kubernetesVersion", reader.text("kubernetesVersion"), lambda v: not v or bool(re.match(r"^1\.[0-9]{1,2}(\.[0-9]{1,3})?$", v)),
-        'MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33", or empty for the AKS default',
-    )
+    long_term_support = reader.boolean("longTermSupport", False)
+    version = _kubernetes_version(reader, long_term_support)
     admin_groups = reader.strings("clusterAdminGroupObjectIds")
     for group in admin_groups:
         reader.matching("clusterAdminGroupObjectIds", group, lambda v: bool(_GUID.match(v)), "Entra group object IDs (GUIDs)")
@@ -516,9 +528,44 @@ def _cluster_settings(reader: _Reader) -> ClusterSettings:
         ),
         admin_group_object_ids=admin_groups,
         kubelogin_mode=reader.choice("kubeloginMode", "azurecli", ("azurecli", "workloadidentity", "msi")),
-        deployer_principal_type=reader.choice("deployerPrincipalType", "User", ("User", "ServicePrincipal", "Group")),
+        deployer_principal_type=_deployer_principal_type(reader),
         grant_deployer_cluster_admin=reader.boolean("grantDeployerClusterAdmin", True),
+        long_term_support=long_term_support,
     )
+
+
+def _kubernetes_version(reader: _Reader, long_term_support: bool) -> str:
+    """Empty (the AKS default, always supported), or a minor AKS still creates clusters with."""
+    value = reader.text("kubernetesVersion")
+    match = re.fullmatch(r"1\.([0-9]{1,2})(\.[0-9]{1,3})?", value)
+    if value and not match:
+        reader.fail("kubernetesVersion", value, 'MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.35", or empty for the AKS default')
+    elif match:
+        floor = MIN_LTS_KUBERNETES_MINOR if long_term_support else MIN_KUBERNETES_MINOR
+        if int(match.group(1)) < floor:
+            support = (
+                "long-term support" if long_term_support
+                else "standard support (older minors need longTermSupport: true, the Premium tier)"
+            )
+            reader.fail(
+                "kubernetesVersion", value,
+                f"1.{floor} or newer, the oldest minor AKS creates with {support}; empty takes the AKS default. "
+                "`az aks get-versions --location <region>` lists what your region offers",
+            )
+    return value
+
+
+def _deployer_principal_type(reader: _Reader) -> str:
+    value = reader.text("deployerPrincipalType", "User")
+    if value == "Group":
+        # The deployer's object ID comes from whoever is signed in, which is never a group.
+        reader.fail(
+            "deployerPrincipalType", value,
+            "User or ServicePrincipal: pulumi up runs as a user or a service principal, never as a group "
+            "(to give a group cluster admin, list it in clusterAdminGroupObjectIds)",
+        )
+        return "User"
+    return reader.choice("deployerPrincipalType", "User", ("User", "ServicePrincipal"))
 
 
 def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
@@ -575,7 +622,7 @@ def _azure_devops_settings(reader: _Reader) -> AzureDevOpsSettings:
         project=project,
         repositories=tuple(repositories),
         access_model=access_model,
-        license_type="express",  # the API's name for Basic (FACTS.md)
+        license_type="express",  # the API's name for Basic (docs/facts.md#azure-devops)
         credential_templates=reader.boolean("credentialTemplates", False),
     )
 
@@ -616,8 +663,10 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
     if hydrator and install_method == "extension":
         reader.fail(
             "sourceHydrator", "true",
-            "false with argocdInstallMethod extension: the extension's commit-server settings are not documented yet",
+            "false with argocdInstallMethod extension: the extension's image has no argocd-commit-server "
+            "(Azure/AKS#5850), so nothing could push the hydrated manifests",
         )
+    hydration_targets = _hydration_targets(reader, azure_devops, hydrator)
     chart_version = reader.matching(
         "argocdChartVersion", reader.text("argocdChartVersion", "10.3.3"), _chart_version_ok,
         "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
@@ -635,7 +684,42 @@ def _argocd_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> Argo
         commit_server=commit_server if hydrator else None,
         extension=_extension_settings(reader),
         bootstrap=_bootstrap_settings(reader, azure_devops),
+        hydration_targets=hydration_targets,
+        hydrator_creates_branches=reader.boolean("hydratorCreatesBranches", False),
     )
+
+
+def _hydration_targets(reader: _Reader, azure_devops: AzureDevOpsSettings, hydrator: bool) -> tuple[Repository, ...]:
+    """The repositories the Source Hydrator pushes to: each one of the configured repositories."""
+    urls = reader.strings("hydrationRepositories")
+    if not hydrator:
+        if urls:
+            reader.fail("hydrationRepositories", list(urls), "empty unless sourceHydrator is true")
+        return ()
+    if not urls:
+        reader.problems.append(
+            f"{PROJECT}:hydrationRepositories is required with sourceHydrator true: the repositories the hydrator "
+            "pushes to (the identity gets push on exactly these)"
+        )
+    if urls and azure_devops.access_model == "readers":
+        reader.fail(
+            "accessModel", "readers",
+            "repositories with sourceHydrator: push is granted to the dedicated group that model creates, "
+            "never to the project's Readers group",
+        )
+    targets = []
+    for url in urls:
+        found = _configured_repository(azure_devops, url)
+        if found is None:
+            reader.fail("hydrationRepositories", url, "one of the configured repositories (Argo CD reads what it hydrates)")
+        else:
+            targets.append(found)
+    return tuple(dict.fromkeys(targets))
+
+
+def _configured_repository(azure_devops: AzureDevOpsSettings, url: str) -> Repository | None:
+    """The configured repository `url` names (Argo CD and Azure DevOps compare URLs case-insensitively)."""
+    return next((repo for repo in azure_devops.repositories if repo.url.lower() == url.lower()), None)
 
 
 def _extension_settings(reader: _Reader) -> ExtensionSettings:
@@ -677,16 +761,20 @@ def _bootstrap_settings(reader: _Reader, azure_devops: AzureDevOpsSettings) -> B
         lambda v: not v.startswith("/") and ".." not in v.split("/") and len(v) <= 400 and bool(re.match(r"^[\w./ -]+$", v)),
         "a relative path inside the repository, e.g. apps/bootstrap",
     )
+    revision = reader.matching(
+        "bootstrapTargetRevision", reader.text("bootstrapTargetRevision", "HEAD"),
+        # Also a pulumi.com/waitFor value, which may not hold "=" (pulumi-kubernetes refuses it as ambiguous).
+        lambda v: len(v) <= 250 and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", v)) and ".." not in v,
+        "a branch, tag or commit such as HEAD, main or v1.2.0",
+    )
     wanted = reader.text("bootstrapRepository")
     if not enabled or not azure_devops.repositories:
         return None
-    if not wanted:
-        return BootstrapSettings(azure_devops.repositories[0], path, timeout)
-    for repo in azure_devops.repositories:
-        if repo.url.lower() == wanted.lower():
-            return BootstrapSettings(repo, path, timeout)
-    reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
-    return None
+    repository = _configured_repository(azure_devops, wanted) if wanted else azure_devops.repositories[0]
+    if repository is None:
+        reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
+        return None
+    return BootstrapSettings(repository, path, timeout, revision)
 
 
 def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None:

@@ -14,7 +14,7 @@ import pulumi_kubernetes as kubernetes
 
 from components.kubeconfig import exec_kubeconfig
 
-# Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (Microsoft's built-in roles list, FACTS.md).
+# Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (docs/facts.md#azure-rbac).
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
 
@@ -85,7 +85,9 @@ class AksClusterArgs:
     grant_deployer_cluster_admin: bool = True
     """Give whoever runs pulumi up cluster admin through Azure RBAC (off when they already hold it)."""
     deployer_principal_type: str = "User"
-    """Kind of principal running pulumi up (User, ServicePrincipal, Group); Azure refuses a mismatch."""
+    """Kind of principal running pulumi up (User, ServicePrincipal); Azure refuses a mismatch."""
+    long_term_support: bool = False
+    """Premium tier with AKS long-term support for a new cluster (older minors stay patched for two years)."""
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -98,6 +100,8 @@ class AksCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: kubernetes.Provider
+    created_cluster: containerservice.ManagedCluster | None
+    """The cluster when this stack created it; None for an adopted one."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("argocd-wi:cluster:AksCluster", name, None, opts)
@@ -109,14 +113,15 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.resource_group_name = group.name
 
+        self.created_cluster = None
         if args.existing is None:
-            cluster = self._create_cluster(name, args, group)
+            cluster = self.created_cluster = self._create_cluster(name, args, group)
             self.cluster_name = cluster.name
             self.cluster_id = cluster.id
             self.cluster_resource_group_name = group.name
             self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(_issuer_url_of)
             # The resource group already holds the cluster, so granting there lets the assignment propagate
-            # while AKS is still being built (minutes) instead of delaying Argo CD after it (FACTS.md:
+            # while AKS is still being built (minutes) instead of delaying Argo CD after it (docs/facts.md#azure-rbac:
             # Azure RBAC changes take several minutes).
             admin_scope: pulumi.Input[str] = group.id
         else:
@@ -162,6 +167,11 @@ class AksCluster(pulumi.ComponentResource):
             location=args.location,
             dns_prefix=args.name_prefix,
             kubernetes_version=args.kubernetes_version,
+            # Long-term support needs the Premium tier; without it both are left to AKS (Free tier, community support).
+            sku=containerservice.ManagedClusterSKUArgs(
+                name=containerservice.ManagedClusterSKUName.BASE, tier=containerservice.ManagedClusterSKUTier.PREMIUM
+            ) if args.long_term_support else None,
+            support_plan=containerservice.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if args.long_term_support else None,
             identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
             agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
                 name=args.system_pool_name,

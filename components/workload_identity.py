@@ -28,6 +28,7 @@ class WorkloadIdentityArgs:
 class WorkloadIdentity(pulumi.ComponentResource):
     """A user-assigned managed identity trusting exactly the given service accounts of the given clusters."""
 
+    identity_name: pulumi.Output[str]
     client_id: pulumi.Output[str]
     principal_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
@@ -41,6 +42,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             location=args.location,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        self.identity_name = identity.name
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
         self.tenant_id = identity.tenant_id
@@ -70,6 +72,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     ),
                 ))
         self.register_outputs({
+            "identity_name": self.identity_name,
             "client_id": self.client_id,
             "principal_id": self.principal_id,
             "tenant_id": self.tenant_id,

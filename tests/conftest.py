@@ -12,12 +12,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from offline.engine import AzureMocks, ProgramRun, run_program  # noqa: E402
+from settings import CREDENTIAL_ENV_VARS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _no_credentials_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own PAT in the environment must not change what the tests see."""
-    for variable in ("AZDO_PERSONAL_ACCESS_TOKEN", "AZDO_CLIENT_SECRET", "ARM_CLIENT_SECRET", "PULUMI_CONFIG"):
+    for variable in (*CREDENTIAL_ENV_VARS, "PULUMI_CONFIG"):
         monkeypatch.delenv(variable, raising=False)
 
 

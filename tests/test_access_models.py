@@ -59,7 +59,11 @@ def trusting() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def hydrator() -> ProgramRun:
-    return run_program("dev", overrides={"sourceHydrator": True, "commitServerServiceAccount": "argocd-commit-writer"})
+    return run_program("dev", overrides={
+        "sourceHydrator": True,
+        "commitServerServiceAccount": "argocd-commit-writer",
+        "hydrationRepositories": [f"{ORG}/gitops/_git/cluster-config"],
+    })
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +190,7 @@ def test_credential_template_is_git_over_workload_identity_with_no_credential(sp
 
 
 def test_credential_template_prefix_covers_its_repositories_in_their_url_form(spread: ProgramRun) -> None:
-    # Argo CD matches templates by URL prefix; the prefix keeps the repositories' exact form (FACTS.md).
+    # Argo CD matches templates by URL prefix; the prefix keeps the repositories' exact form (docs/facts.md#argo-cd-repository-secrets).
     for url in SPREAD_REPOSITORIES:
         assert sum(url.startswith(prefix) for prefix in spread.stack_outputs["repositoryUrls"]) == 1
 
@@ -247,7 +251,7 @@ def test_hydrator_commit_server_runs_as_the_identity(hydrator: ProgramRun) -> No
 
 
 def test_hydrator_is_enabled_in_argocd_params_as_the_string_true(hydrator: ProgramRun) -> None:
-    assert hydrator.one(RELEASE).inputs["values"]["configs"]["params"] == {"hydrator.enabled": "true"}
+    assert hydrator.one(RELEASE).inputs["values"]["configs"]["params"]["hydrator.enabled"] == "true"
 
 
 def test_without_hydrator_the_commit_server_is_neither_trusted_nor_configured(dev: ProgramRun) -> None:
@@ -258,11 +262,14 @@ def test_without_hydrator_the_commit_server_is_neither_trusted_nor_configured(de
 # --- Proof of access: the bootstrap Application ------------------------------------------------------
 
 
-def test_bootstrap_application_waits_until_synced_and_healthy(dev: ProgramRun) -> None:
-    wait_for = dev.one(APPLICATION).input("metadata.annotations")["pulumi.com/waitFor"]
+def test_bootstrap_application_waits_until_synced_and_healthy_from_its_own_source(dev: ProgramRun) -> None:
+    application = dev.one(APPLICATION)
+    wait_for = application.input("metadata.annotations")["pulumi.com/waitFor"]
     assert json.loads(wait_for) == [
         "jsonpath={.status.sync.status}=Synced",
         "jsonpath={.status.health.status}=Healthy",
+        f"jsonpath={{.status.sync.comparedTo.source.path}}={application.input('spec.source.path')}",
+        f"jsonpath={{.status.sync.comparedTo.source.targetRevision}}={application.input('spec.source.targetRevision')}",
     ]
 
 

@@ -26,6 +26,7 @@ from offline.critical_path import (
 )
 from offline.engine import ProgramRun, Resource, run_program
 
+FIRST_REPOSITORY = "https://dev.azure.com/contoso-platform/gitops/_git/cluster-config"
 OFF_THE_PATH = (
     "azure-native:managedidentity:UserAssignedIdentity",
     "azure-native:authorization:RoleAssignment",
@@ -119,7 +120,7 @@ def test_a_cluster_that_waits_for_the_deployers_role_assignment_pays_its_propaga
 
 
 def test_serialised_credentials_of_the_source_hydrator_stay_deliberate() -> None:
-    run = run_program("dev", overrides={"sourceHydrator": True})
+    run = run_program("dev", overrides={"sourceHydrator": True, "hydrationRepositories": [FIRST_REPOSITORY]})
     path = critical_path(run)
 
     assert unneeded_edges(run) == []
@@ -163,7 +164,7 @@ def test_components_and_providers_weigh_nothing_but_pass_their_waits_on() -> Non
     {},
     {"argocdInstallMethod": "extension"},
     {"accessModel": "readers"},
-    {"credentialTemplates": True, "sourceHydrator": True},
+    {"credentialTemplates": True, "sourceHydrator": True, "hydrationRepositories": [FIRST_REPOSITORY]},
 ], ids=["dev", "extension", "readers", "templates-hydrator"])
 def test_every_resource_type_the_program_creates_has_a_documented_weight(overrides: dict[str, Any]) -> None:
     assert unknown_types(run_program("dev", overrides=overrides)) == []

@@ -36,7 +36,7 @@ KEY_GROUPS = {
     "cluster": (
         "location", "existingClusterResourceGroup", "existingClusterName", "kubernetesVersion", "nodeCount",
         "nodeVmSize", "systemPoolName", "clusterAdminGroupObjectIds", "kubeloginMode", "deployerPrincipalType",
-        "grantDeployerClusterAdmin", "protectResources",
+        "grantDeployerClusterAdmin", "protectResources", "longTermSupport",
     ),
     "azure-devops": (
         "azureDevOpsOrgUrl", "azureDevOpsProject", "repositories", "accessModel", "azureDevOpsAccessLevel",
@@ -44,20 +44,23 @@ KEY_GROUPS = {
     ),
     "argocd": (
         "argocdInstallMethod", "argocdNamespace", "argocdReleaseName", "repoServerServiceAccount",
-        "argocdChartVersion", "sourceHydrator", "commitServerServiceAccount",
+        "argocdChartVersion", "sourceHydrator", "commitServerServiceAccount", "hydrationRepositories",
+        "hydratorCreatesBranches",
     ),
     "extension-and-trust": (
         "extensionReleaseTrain", "extensionVersion", "extensionHighAvailability", "extensionSettings",
         "additionalIssuers", "additionalServiceAccounts",
     ),
-    "bootstrap": ("bootstrapApplication", "bootstrapRepository", "bootstrapPath", "bootstrapTimeoutSeconds"),
+    "bootstrap": (
+        "bootstrapApplication", "bootstrapRepository", "bootstrapPath", "bootstrapTimeoutSeconds", "bootstrapTargetRevision",
+    ),
 }
 ALL_KEYS = tuple(key for keys in KEY_GROUPS.values() for key in keys)
 
 # Values that flow into Azure, Kubernetes or Helm names and versions: accepted only in ASCII, whatever
 # Unicode digits or letters Python's own parsers would take.
 FREE_TEXT_KEYS = {
-    "azureDevOpsProject", "repositories", "bootstrapRepository", "bootstrapPath", "extensionSettings",
+    "azureDevOpsProject", "repositories", "bootstrapRepository", "bootstrapPath", "extensionSettings", "hydrationRepositories",
     "existingClusterResourceGroup",  # Azure resource group names may hold Unicode letters
 }
 
@@ -71,7 +74,9 @@ AGREES_WITH = {
     "extensionHighAvailability": {"nodeCount"},
     "existingClusterResourceGroup": {"existingClusterName"},
     "existingClusterName": {"existingClusterResourceGroup"},
-    "repositories": {"bootstrapRepository"},
+    "repositories": {"bootstrapRepository", "hydrationRepositories"},
+    "sourceHydrator": {"hydrationRepositories"},
+    "longTermSupport": {"kubernetesVersion"},
     "repoServerServiceAccount": {"additionalServiceAccounts"},
     "argocdNamespace": {"additionalServiceAccounts"},
 }
@@ -86,6 +91,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "additionalIssuers": ["https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"],
     "additionalServiceAccounts": ["argocd/argocd-applicationset-controller"],
     "bootstrapRepository": REPO,
+    "hydrationRepositories": [REPO],
 }
 
 HOSTILE_TEXT = [

@@ -188,6 +188,8 @@ def test_argo_cd_is_installed_after_every_federated_credential(install_method: s
     overrides = {
         "argocdInstallMethod": install_method,
         "sourceHydrator": install_method == "helm",
+        "hydrationRepositories": ["https://dev.azure.com/contoso-platform/gitops/_git/cluster-config"]
+        if install_method == "helm" else [],
         "additionalIssuers": ["https://westeurope.oic.prod-aks.azure.com/tenant/other-cluster/"],
     }
     run = run_program("dev", overrides=overrides)

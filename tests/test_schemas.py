@@ -13,10 +13,9 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 from kubernetes_validate import utils as kubernetes_validate_utils
 
-from offline.engine import ROOT, ProgramRun, Resource, run_program, walk
+from offline.engine import ProgramRun, Resource, run_program, walk
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
@@ -29,19 +28,21 @@ _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 
 
-def schema_version(stack: str) -> str:
-    """The bundled schema version for the stack's kubernetesVersion (MAJOR.MINOR), else the newest bundled."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    wanted = str(config.get("argocd-aks-wi:kubernetesVersion", ""))
+def schema_version(run: ProgramRun) -> str:
+    """The bundled schema version for the run's kubernetesVersion (MAJOR.MINOR), else the newest bundled."""
+    wanted = run.config.get("argocd-aks-wi:kubernetesVersion", "")
     major_minor = ".".join(wanted.split(".")[:2])
     shipped = kubernetes_validate_utils.all_versions()
     matching = [version for version in shipped if version.rsplit(".", 1)[0] == major_minor]
     return matching[-1] if matching else kubernetes_validate_utils.latest_version()
 
 
-def test_the_dev_stack_is_validated_against_its_own_kubernetes_version() -> None:
-    assert schema_version("dev") == "1.33.0"  # Pulumi.dev.yaml: kubernetesVersion "1.33", bundled
-    assert schema_version("extension-existing") == kubernetes_validate_utils.latest_version()
+def test_a_pinned_kubernetes_version_is_validated_against_its_own_schemas() -> None:
+    assert schema_version(run_program("dev", overrides={"kubernetesVersion": "1.35"})) == "1.35.0"
+
+
+def test_the_aks_default_version_is_validated_against_the_newest_schemas() -> None:
+    assert schema_version(run_program("dev", overrides={"kubernetesVersion": ""})) == kubernetes_validate_utils.latest_version()
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -60,7 +61,7 @@ def _is_custom_resource(resource: Resource) -> bool:
 
 
 def test_built_in_objects_match_the_kubernetes_schema(stack_run: ProgramRun) -> None:
-    version = schema_version(stack_run.stack)
+    version = schema_version(stack_run)
     built_in = [r for r in kubernetes_objects(stack_run) if not _is_custom_resource(r)]
     assert built_in, "nothing to validate"
     for resource in built_in:

@@ -118,7 +118,7 @@ BAD_VALUES = [
     ),
     pytest.param({"kubeloginMode": "devicecode"}, "kubeloginMode", "one of azurecli, workloadidentity, msi",
                  id="kubelogin-mode-interactive"),
-    pytest.param({"deployerPrincipalType": "Robot"}, "deployerPrincipalType", "one of User, ServicePrincipal, Group",
+    pytest.param({"deployerPrincipalType": "Robot"}, "deployerPrincipalType", "one of User, ServicePrincipal",
                  id="deployer-principal-type-unknown"),
     pytest.param(
         {"existingClusterName": "aks-shared"}, "existingClusterResourceGroup and argocd-aks-wi:existingClusterName",

@@ -1,0 +1,313 @@
+"""Issue 10: what the first real `pulumi up`, a CI run and a destroy meet in Azure, proven as far as offline can.
+
+Error hooks are called directly with `pulumi.ErrorHookArgs`; everything else is asserted by value on the mock engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import devops_access
+from components.argocd import (
+    BOOTSTRAP_TIMEOUT_CAUSES,
+    CASCADE_DELETE_FINALIZER,
+    bootstrap_failure_explanation,
+    explain_bootstrap_failure,
+)
+from components.devops_access import ENTITLEMENT_GAVE_UP, entitlement_retry_delay, retry_until_replicated
+from offline.engine import ROOT, ProgramRun, Resource, run_program
+from settings import CREDENTIAL_ENV_VARS, ConfigError
+
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
+MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+
+ORG = "https://dev.azure.com/contoso-platform"
+TARGET = f"{ORG}/gitops/_git/cluster-config"
+READ_ONLY = f"{ORG}/gitops/_git/team-apps"
+NOT_REPLICATED = "Adding service principal entitlement: (VS403283) Could not add user '0000' at this time."
+
+
+def hook_args(failed_operation: str, errors: list[str]) -> pulumi.ErrorHookArgs:
+    return pulumi.ErrorHookArgs(
+        urn="urn:pulumi:dev::argocd-aks-wi::x", id="", name="x", type="x", failed_operation=failed_operation, errors=errors
+    )
+
+
+def refusal(overrides: dict[str, Any]) -> str:
+    registered: list[Resource] = []
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", overrides=overrides, registered=registered)
+    assert registered == [], "a refused configuration registered resources"
+    return str(raised.value)
+
+
+# --- 1. The entitlement waits out Entra's replication to Azure DevOps ----------------------------------------
+
+
+def test_the_entitlement_carries_the_replication_retry_hook(dev: ProgramRun) -> None:
+    assert dev.one(ENTITLEMENT).options["error_hooks"] == ["devops-entitlement-retry"]
+
+
+def test_vs403283_on_create_is_retried_with_growing_waits_for_about_ten_minutes() -> None:
+    delays = []
+    errors = [NOT_REPLICATED]
+    while (delay := entitlement_retry_delay("create", errors)) is not None:
+        delays.append(delay)
+        errors = [NOT_REPLICATED, *errors]
+    assert delays == sorted(delays) and delays[0] <= 15
+    assert 540 <= sum(delays) <= 660
+
+
+@pytest.mark.parametrize(("operation", "error"), [
+    ("create", "VS403289: the user does not have permission"),
+    ("create", "401 Unauthorized"),
+    ("update", NOT_REPLICATED),
+    ("delete", NOT_REPLICATED),
+])
+def test_any_other_failure_is_not_retried(operation: str, error: str) -> None:
+    assert entitlement_retry_delay(operation, [error]) is None
+
+
+def test_the_hook_sleeps_then_asks_the_engine_to_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(devops_access.asyncio, "sleep", fake_sleep)
+    assert asyncio.run(retry_until_replicated(hook_args("create", [NOT_REPLICATED]))) is True
+    assert slept == [entitlement_retry_delay("create", [NOT_REPLICATED])]
+
+
+def test_the_hook_gives_up_with_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[str] = []
+    monkeypatch.setattr(devops_access.pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
+    many = [NOT_REPLICATED] * (len(devops_access.ENTITLEMENT_RETRY_DELAYS) + 1)
+    assert asyncio.run(retry_until_replicated(hook_args("create", many))) is False
+    assert logged == [ENTITLEMENT_GAVE_UP]
+    assert "connected to the Entra tenant" in ENTITLEMENT_GAVE_UP
+
+
+def test_the_entitlement_stays_off_the_clusters_path(dev: ProgramRun) -> None:
+    entitlement = dev.one(ENTITLEMENT)
+    assert not dev.depends_on(entitlement, dev.one(CLUSTER))
+    assert not dev.depends_on(dev.one(RELEASE), entitlement)
+
+
+# --- 2. Kubernetes versions AKS still creates ----------------------------------------------------------------
+
+
+def test_an_end_of_life_minor_is_refused_naming_the_key_and_how_to_list_versions() -> None:
+    message = refusal({"kubernetesVersion": "1.33"})
+    assert "argocd-aks-wi:kubernetesVersion = '1.33'" in message
+    assert "1.35 or newer" in message and "az aks get-versions --location <region>" in message
+    assert "longTermSupport" in message
+
+
+def test_long_term_support_allows_an_older_minor_on_the_premium_tier() -> None:
+    cluster = run_program("dev", overrides={"kubernetesVersion": "1.33", "longTermSupport": True}).one(CLUSTER)
+    assert cluster.inputs["kubernetesVersion"] == "1.33"
+    assert cluster.inputs["sku"] == {"name": "Base", "tier": "Premium"}
+    assert cluster.inputs["supportPlan"] == "AKSLongTermSupport"
+
+
+def test_long_term_support_still_has_a_floor() -> None:
+    message = refusal({"kubernetesVersion": "1.31", "longTermSupport": True})
+    assert "1.32 or newer" in message and "long-term support" in message
+
+
+def test_without_long_term_support_the_cluster_keeps_the_aks_default_tier_and_plan(dev: ProgramRun) -> None:
+    assert "sku" not in dev.one(CLUSTER).inputs and "supportPlan" not in dev.one(CLUSTER).inputs
+
+
+# --- 4. The Source Hydrator pushes to exactly its targets -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hydrating() -> ProgramRun:
+    return run_program("dev", overrides={
+        "repositories": [TARGET, READ_ONLY],
+        "sourceHydrator": True,
+        "hydrationRepositories": [TARGET],
+        "argocdReleaseName": "gitops",
+    })
+
+
+def secrets_of_type(run: ProgramRun, secret_type: str) -> list[Resource]:
+    return [s for s in run.of_type(SECRET) if s.input("metadata.labels")[SECRET_TYPE] == secret_type]
+
+
+def test_each_hydration_target_gets_one_credential_free_write_secret(hydrating: ProgramRun) -> None:
+    (write,) = secrets_of_type(hydrating, "repository-write")
+    assert write.inputs["stringData"] == {"type": "git", "url": TARGET, "useAzureWorkloadIdentity": "true"}
+
+
+def test_read_secrets_are_unchanged_by_the_hydrator(hydrating: ProgramRun) -> None:
+    assert sorted(s.input("stringData.url") for s in secrets_of_type(hydrating, "repository")) == sorted([TARGET, READ_ONLY])
+
+
+def grant_on(run: ProgramRun, repository: str) -> dict[str, str]:
+    (grant,) = [g for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"-{repository}-read")]
+    return grant.inputs["permissions"]
+
+
+def test_push_is_granted_on_the_target_and_nowhere_else(hydrating: ProgramRun) -> None:
+    assert grant_on(hydrating, "cluster-config") == {"GenericRead": "Allow", "GenericContribute": "Allow", "ManageNote": "Allow"}
+    assert grant_on(hydrating, "team-apps") == {"GenericRead": "Allow"}
+
+
+def test_create_branch_is_granted_only_when_the_hydrator_creates_branches(hydrating: ProgramRun) -> None:
+    assert "CreateBranch" not in grant_on(hydrating, "cluster-config")
+    creating = run_program("dev", overrides={
+        "repositories": [TARGET, READ_ONLY], "sourceHydrator": True, "hydrationRepositories": [TARGET],
+        "hydratorCreatesBranches": True,
+    })
+    assert grant_on(creating, "cluster-config")["CreateBranch"] == "Allow"
+    assert grant_on(creating, "team-apps") == {"GenericRead": "Allow"}
+
+
+def test_the_controller_dials_the_commit_server_the_release_really_has(hydrating: ProgramRun) -> None:
+    params = hydrating.one(RELEASE).inputs["values"]["configs"]["params"]
+    assert params["commit.server"] == "gitops-argocd-commit-server:8086"
+
+
+@pytest.mark.parametrize(("overrides", "key", "reason"), [
+    ({"sourceHydrator": True}, "hydrationRepositories", "is required with sourceHydrator true"),
+    ({"hydrationRepositories": [TARGET]}, "hydrationRepositories", "empty unless sourceHydrator is true"),
+    ({"sourceHydrator": True, "hydrationRepositories": [f"{ORG}/gitops/_git/elsewhere"]},
+     "hydrationRepositories", "one of the configured repositories"),
+    ({"sourceHydrator": True, "hydrationRepositories": [TARGET], "accessModel": "readers"},
+     "accessModel", "never to the project's Readers group"),
+    ({"sourceHydrator": True, "hydrationRepositories": [TARGET], "argocdInstallMethod": "extension"},
+     "sourceHydrator", "Azure/AKS#5850"),
+], ids=["no-targets", "targets-without-hydrator", "unknown-target", "readers-model", "extension"])
+def test_bad_hydrator_configuration_is_refused_by_key(overrides: dict[str, Any], key: str, reason: str) -> None:
+    message = refusal({"repositories": [TARGET, READ_ONLY], **overrides})
+    assert f"argocd-aks-wi:{key}" in message and reason in message
+
+
+# --- 5. The bootstrap Application: grants, the new source, destroy, explanations ---------------------------
+
+
+def test_the_bootstrap_application_waits_for_every_azure_devops_grant(dev: ProgramRun) -> None:
+    application = dev.one(APPLICATION)
+    grants = dev.of_type(GIT_PERMISSIONS) + dev.of_type(ENTITLEMENT)
+    assert grants
+    assert all(dev.depends_on(application, grant) for grant in grants)
+
+
+def test_in_the_readers_model_it_waits_for_the_readers_membership() -> None:
+    run = run_program("dev", overrides={"accessModel": "readers"})
+    assert run.depends_on(run.one(APPLICATION), run.one(MEMBERSHIP))
+
+
+def test_an_update_waits_for_the_new_path_and_revision() -> None:
+    run = run_program("dev", overrides={"bootstrapPath": "clusters/next", "bootstrapTargetRevision": "release-2"})
+    conditions = json.loads(run.one(APPLICATION).input("metadata.annotations")["pulumi.com/waitFor"])
+    assert "jsonpath={.status.sync.comparedTo.source.path}=clusters/next" in conditions
+    assert "jsonpath={.status.sync.comparedTo.source.targetRevision}=release-2" in conditions
+    assert run.one(APPLICATION).input("spec.source.targetRevision") == "release-2"
+
+
+def test_a_revision_that_would_break_the_wait_condition_is_refused() -> None:
+    assert "argocd-aks-wi:bootstrapTargetRevision" in refusal({"bootstrapTargetRevision": "a=b"})
+
+
+def test_deleting_the_bootstrap_application_cascades_to_what_it_deployed(dev: ProgramRun) -> None:
+    assert dev.one(APPLICATION).input("metadata.finalizers") == [CASCADE_DELETE_FINALIZER]
+
+
+def test_on_a_new_cluster_destroy_skips_every_kubernetes_object_inside_it(dev: ProgramRun) -> None:
+    cluster = dev.one(CLUSTER).urn
+    inside = [r for r in dev.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert inside and all(r.options["deleted_with"] == cluster for r in inside)
+
+
+def test_on_an_adopted_cluster_every_kubernetes_object_is_deleted_for_real() -> None:
+    run = run_program("dev", overrides={"existingClusterResourceGroup": "rg-aks", "existingClusterName": "aks-shared"})
+    assert [r.name for r in run.resources if r.options["deleted_with"]] == []
+
+
+def test_a_sync_timeout_on_create_gets_the_likely_causes() -> None:
+    explanation = bootstrap_failure_explanation("create", ["'bootstrap' timed out waiting to be Ready"])
+    assert explanation is not None and explanation.startswith(BOOTSTRAP_TIMEOUT_CAUSES)
+
+
+@pytest.mark.parametrize(("operation", "error"), [
+    ("create", 'applications.argoproj.io "bootstrap" is forbidden: User cannot create resource (403)'),
+    ("create", 'no matches for kind "Application" in version "argoproj.io/v1alpha1"'),
+    ("delete", "'bootstrap' timed out waiting to be deleted"),
+])
+def test_other_failures_do_not_get_the_sync_timeout_explanation(operation: str, error: str) -> None:
+    assert bootstrap_failure_explanation(operation, [error]) is None
+
+
+def test_the_explaining_hook_logs_only_what_it_explains_and_never_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
+    assert explain_bootstrap_failure(hook_args("create", ["403 forbidden"])) is False
+    assert logged == []
+    assert explain_bootstrap_failure(hook_args("create", ["'bootstrap' timed out waiting to be Ready"])) is False
+    assert len(logged) == 1 and BOOTSTRAP_TIMEOUT_CAUSES in logged[0]
+
+
+# --- 6. Secrets in the environment, and a deployer that can sign in ---------------------------------------
+
+
+@pytest.mark.parametrize("variable", CREDENTIAL_ENV_VARS)
+def test_a_secret_the_azure_devops_provider_would_read_is_refused(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    monkeypatch.setenv(variable, "not-a-real-secret")
+    message = refusal({})
+    assert f"environment variable {variable} is set" in message and "ARM_USE_OIDC" in message
+    assert "not-a-real-secret" not in message
+
+
+def test_variables_the_provider_does_not_read_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZDO_CLIENT_SECRET", "unused-by-any-provider")
+    run_program("dev")
+
+
+def test_a_group_can_never_be_the_deployer() -> None:
+    message = refusal({"deployerPrincipalType": "Group"})
+    assert "argocd-aks-wi:deployerPrincipalType = 'Group'" in message and "never as a group" in message
+
+
+# --- 7. The repository stands on its own -------------------------------------------------------------------
+
+
+def tracked_text_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [ROOT / name for name in listed if (ROOT / name).suffix in {".py", ".md", ".yaml", ".yml", ".txt", ".toml", ""}]
+
+
+def test_nothing_cites_a_file_outside_the_repository() -> None:
+    offending = [
+        str(path.relative_to(ROOT)) for path in tracked_text_files()
+        if path.is_file() and re.search(r"FACTS\.md|\.\./shared", path.read_text(errors="replace"))
+    ]
+    assert offending == [], "cite docs/facts.md instead"
+
+
+def test_every_cited_fact_anchor_exists() -> None:
+    facts = (ROOT / "docs" / "facts.md").read_text()
+    anchors = {re.sub(r"[^a-z0-9 -]", "", heading.lower()).strip().replace(" ", "-") for heading in re.findall(r"^## (.+)$", facts, re.M)}
+    anchors |= set(re.findall(r'<a id="([^"]+)"></a>', facts))
+    cited = {
+        anchor for path in tracked_text_files() if path.is_file()
+        for anchor in re.findall(r"docs/facts\.md#([a-z0-9-]+)", path.read_text(errors="replace"))
+    }
+    assert cited and cited <= anchors, sorted(cited - anchors)
