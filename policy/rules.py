@@ -36,7 +36,9 @@ MIN_SAFE_ARGO_CD_CHART = "8.3.1"
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
-ARGOCD_REPOSITORY_SECRET_TYPES = frozenset({"repository", "repo-creds"})
+# Read secrets, and the Source Hydrator's write secrets (docs/facts.md#source-hydrator): a credential in any of them
+# would win over workload identity.
+ARGOCD_REPOSITORY_SECRET_TYPES = frozenset({"repository", "repo-creds", "repository-write", "repo-write-creds"})
 
 # Any of these in a repository secret wins over workload identity, which Argo CD then silently ignores.
 STATIC_CREDENTIAL_KEYS = frozenset(

@@ -100,7 +100,7 @@ def repo_secret(secret_type: str = "repo-creds", **fields: Any) -> dict[str, Any
 # --- Argo CD repository and credential-template secrets ------------------------------------------------
 
 
-@pytest.mark.parametrize("secret_type", ["repository", "repo-creds"])
+@pytest.mark.parametrize("secret_type", ["repository", "repo-creds", "repository-write", "repo-write-creds"])
 def test_azure_devops_secret_with_workload_identity_passes(secret_type: str) -> None:
     props = repo_secret(secret_type, url=ADO_TEMPLATE_URL, useAzureWorkloadIdentity="true")
     assert violations(REPO_CREDENTIALS, SECRET, props) == []
