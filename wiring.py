@@ -1,16 +1,20 @@
-"""Small derivations between the settings, the components' arguments and the stack's outputs."""
+"""Derivations between the settings and the components' arguments: each turns settings into one component's args."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from urllib.parse import unquote
 
 import pulumi
 
-from components.argocd import RepositoryRegistration, SecretType, chart_fullname
-from components.cluster import AksCluster
-from settings import AzureDevOpsSettings, Repository, Settings, stable_hash
+from components.argocd_extension import ArgoCdExtensionArgs
+from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
+from components.argocd_release import ArgoCdReleaseArgs, chart_fullname
+from components.cluster import AksCluster, AksClusterArgs
+from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
+from components.vocabulary import SecretType
+from components.workload_identity import WorkloadIdentityArgs
+from settings import ExtensionInstall, HelmInstall, Settings, stable_hash
 
 
 def name_prefix(stack: str) -> str:
@@ -18,40 +22,138 @@ def name_prefix(stack: str) -> str:
     return f"argocd-wi-{re.sub(r'[^a-z0-9-]', '-', stack.lower())}"[:40].strip("-")
 
 
-def names_by_project(repositories: Sequence[Repository]) -> dict[str, list[str]]:
-    """Repository names grouped by project, projects in first-seen order."""
-    grouped: dict[str, list[str]] = {}
-    for repo in repositories:
-        grouped.setdefault(repo.project, []).append(repo.name)
-    return grouped
+def cluster_args(settings: Settings, resource_group_name: pulumi.Input[str], resource_group_id: pulumi.Input[str]) -> AksClusterArgs:
+    cluster = settings.cluster
+    args = AksClusterArgs(
+        location=cluster.location,
+        resource_group_name=resource_group_name,
+        resource_group_id=resource_group_id,
+        name_prefix=name_prefix(settings.stack),
+        kubelogin_mode=cluster.kubelogin_mode,
+        node_count=cluster.node_count,
+        node_vm_size=cluster.node_vm_size,
+        system_pool_name=cluster.system_pool_name,
+        long_term_support=cluster.long_term_support,
+        admin_group_object_ids=list(cluster.admin_group_object_ids),
+        grant_deployer_cluster_admin=cluster.grant_deployer_cluster_admin,
+        deployer_principal_type=cluster.deployer_principal_type,
+        protect=settings.protect,
+    )
+    if cluster.kubernetes_version:
+        args["kubernetes_version"] = cluster.kubernetes_version
+    if cluster.existing:
+        args["existing_cluster"] = {"resource_group_name": cluster.existing.resource_group, "name": cluster.existing.name}
+    return args
 
 
-def registrations(azure_devops: AzureDevOpsSettings, hydration_targets: Sequence[Repository] = ()) -> list[RepositoryRegistration]:
+def identity_args(settings: Settings, resource_group_name: pulumi.Input[str], issuer_url: pulumi.Input[str]) -> WorkloadIdentityArgs:
+    """Trust this cluster's issuer and any further clusters', for every service account Argo CD runs as."""
+    return WorkloadIdentityArgs(
+        resource_group_name=resource_group_name,
+        location=settings.cluster.location,
+        issuer_urls={"cluster": issuer_url} | {f"issuer-{stable_hash(url)}": url for url in settings.additional_issuers},
+        subjects={account.key: account.subject for account in settings.trusted_service_accounts},
+        protect=settings.protect,
+    )
+
+
+def devops_args(settings: Settings, principal_id: pulumi.Input[str]) -> AzureDevOpsAccessArgs:
+    pushed = set(settings.argocd.hydration_targets)
+    install = settings.argocd.install
+    args = AzureDevOpsAccessArgs(
+        organization_url=settings.azure_devops.organization_url,
+        principal_id=principal_id,
+        access_model=settings.azure_devops.access_model,
+        repositories=[
+            RepositoryGrantArgs(project=repo.project, name=repo.name, push=repo in pushed)
+            for repo in settings.azure_devops.repositories
+        ],
+        group_label=settings.stack,
+    )
+    if isinstance(install, HelmInstall):
+        args["hydrator_creates_branches"] = install.hydrator_creates_branches
+    return args
+
+
+def registrations(settings: Settings) -> list[RepositoryRegistrationArgs]:
     """One credential template per project, or one repository secret per repository; then one write secret per
     repository the Source Hydrator pushes to."""
+    azure_devops = settings.azure_devops
     if azure_devops.credential_templates:
         prefixes = dict.fromkeys(repo.project_prefix for repo in azure_devops.repositories)
-        read = [RepositoryRegistration(_secret_name("creds", url), url, SecretType.CREDENTIAL_TEMPLATE) for url in prefixes]
+        read = [_registration("creds", url, SecretType.CREDENTIAL_TEMPLATE) for url in prefixes]
     else:
-        read = [RepositoryRegistration(_secret_name("repo", repo.url), repo.url) for repo in azure_devops.repositories]
-    write = [
-        RepositoryRegistration(_secret_name("push", repo.url), repo.url, SecretType.REPOSITORY_WRITE) for repo in hydration_targets
-    ]
+        read = [_registration("repo", repo.url, SecretType.REPOSITORY) for repo in azure_devops.repositories]
+    write = [_registration("push", repo.url, SecretType.REPOSITORY_WRITE) for repo in settings.argocd.hydration_targets]
     return read + write
 
 
-def _secret_name(kind: str, url: str) -> str:
+def _registration(kind: str, url: str, secret_type: SecretType) -> RepositoryRegistrationArgs:
     # Readable tail of the URL plus a hash of all of it: DNS-safe, unique, and stable across runs.
     readable = re.sub(r"[^a-z0-9]+", "-", unquote(url.lower()).split("dev.azure.com/", 1)[-1].replace("/_git/", "-")).strip("-")
-    return f"{kind}-{readable[:40].strip('-')}-{stable_hash(url.lower())}"
+    key = f"{kind}-{readable[:40].strip('-')}-{stable_hash(url.lower())}"
+    return RepositoryRegistrationArgs(key=key, url=url, secret_type=secret_type)
+
+
+def bootstrap_args(settings: Settings, reader_descriptor: pulumi.Input[str]) -> BootstrapArgs | None:
+    bootstrap = settings.argocd.bootstrap
+    if bootstrap is None:
+        return None
+    return BootstrapArgs(
+        repository_url=bootstrap.repository.url,
+        path=bootstrap.path,
+        target_revision=bootstrap.target_revision,
+        timeout_seconds=bootstrap.timeout_seconds,
+        reader_descriptor=reader_descriptor,
+    )
+
+
+def argocd_release_args(
+    settings: Settings, helm: HelmInstall, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None
+) -> ArgoCdReleaseArgs:
+    args = ArgoCdReleaseArgs(
+        namespace=settings.argocd.namespace,
+        release_name=helm.release_name,
+        chart_version=helm.chart_version,
+        client_id=client_id,
+        repo_server_service_account=settings.argocd.repo_server.name,
+        registrations=registrations(settings),
+    )
+    if helm.commit_server:
+        args["commit_server_service_account"] = helm.commit_server.name
+    if bootstrap:
+        args["bootstrap"] = bootstrap
+    return args
+
+
+def argocd_extension_args(
+    settings: Settings, extension: ExtensionInstall, cluster: AksCluster, client_id: pulumi.Input[str],
+    bootstrap: BootstrapArgs | None,
+) -> ArgoCdExtensionArgs:
+    args = ArgoCdExtensionArgs(
+        cluster_name=cluster.cluster_name,
+        cluster_resource_group_name=cluster.cluster_resource_group_name,
+        release_train=extension.release_train,
+        high_availability=extension.high_availability,
+        extra_settings=dict(extension.extra),
+        client_id=client_id,
+        repo_server_service_account=settings.argocd.repo_server.name,
+        registrations=registrations(settings),
+    )
+    if extension.version:
+        args["version"] = extension.version
+    if bootstrap:
+        args["bootstrap"] = bootstrap
+    return args
 
 
 def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[str]]:
     namespace = settings.argocd.namespace
-    server = (
-        "argocd-server" if settings.argocd.install_method == "extension"
-        else f"{chart_fullname(settings.argocd.release_name)}-server"
-    )
+    match settings.argocd.install:
+        case HelmInstall(release_name=release):
+            server = f"{chart_fullname(release)}-server"
+        case ExtensionInstall():
+            server = "argocd-server"
     return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
         f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
         f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.containerservice as containerservice
 import pulumi_azure_native.containerservice.outputs as containerservice_outputs
-import pulumi_azure_native.resources as resources
 import pulumi_kubernetes as kubernetes
 
 from components.kubeconfig import exec_kubeconfig
+from components.vocabulary import KubeloginMode, PrincipalType, type_token
 
 # Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (docs/facts.md#azure-rbac).
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
@@ -60,89 +60,103 @@ def look_up_existing_cluster(resource_group: str, name: str) -> ExistingClusterF
     )
 
 
-@dataclass(frozen=True)
-class AksClusterArgs:
+class ExistingClusterArgs(TypedDict):
+    """An AKS cluster to adopt: looked up, never changed or deleted."""
+
+    resource_group_name: str
+    """Resource group of the cluster."""
+    name: str
+    """Name of the cluster."""
+
+
+class AksClusterArgs(TypedDict):
+    """Where and how the cluster runs. Every field is required unless marked otherwise: the defaults live with the
+    caller (this program: Pulumi.yaml's config schema)."""
+
     location: str
-    """Azure region of the resource group (and of a new cluster)."""
+    """Azure region of a new cluster."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group a new cluster is created in."""
+    resource_group_id: pulumi.Input[str]
+    """ID of that resource group: the deployer's cluster-admin role is granted there while a new cluster is built."""
     name_prefix: str
-    """Readable, stack-specific start of the Azure names (Azure adds a random suffix)."""
-    kubelogin_mode: str
-    """kubelogin --login mode used by the Kubernetes provider (azurecli, workloadidentity, msi)."""
-    node_count: int = 2
+    """Readable, stack-specific start of the Azure names (the DNS prefix of a new cluster)."""
+    kubelogin_mode: KubeloginMode
+    """How kubelogin gets the Entra token for the Kubernetes provider."""
+    node_count: int
     """Nodes in the system pool of a new cluster."""
-    node_vm_size: str = "Standard_D4ds_v5"
+    node_vm_size: str
     """VM size of the system pool of a new cluster."""
-    system_pool_name: str = "system"
+    system_pool_name: str
     """Name of the system pool of a new cluster."""
-    kubernetes_version: str | None = None
-    """Kubernetes version of a new cluster; None takes the AKS default."""
-    admin_group_object_ids: Sequence[str] = ()
+    kubernetes_version: NotRequired[str]
+    """Kubernetes version of a new cluster; absent takes the AKS default."""
+    long_term_support: bool
+    """Premium tier with AKS long-term support for a new cluster."""
+    admin_group_object_ids: NotRequired[list[str]]
     """Entra groups that are cluster admins from the start."""
-    existing: ExistingClusterFacts | None = None
+    existing_cluster: NotRequired[ExistingClusterArgs]
     """Adopt this cluster instead of creating one."""
-    protect: bool = False
+    grant_deployer_cluster_admin: bool
+    """Give whoever runs pulumi up cluster admin through Azure RBAC (false when they already hold it)."""
+    deployer_principal_type: PrincipalType
+    """Kind of principal running pulumi up; Azure refuses a role assignment whose type does not match."""
+    protect: bool
     """Protect a new cluster from deletion."""
-    grant_deployer_cluster_admin: bool = True
-    """Give whoever runs pulumi up cluster admin through Azure RBAC (off when they already hold it)."""
-    deployer_principal_type: str = "User"
-    """Kind of principal running pulumi up (User, ServicePrincipal); Azure refuses a mismatch."""
-    long_term_support: bool = False
-    """Premium tier with AKS long-term support for a new cluster (older minors stay patched for two years)."""
 
 
 class AksCluster(pulumi.ComponentResource):
-    """A resource group for the stack and an AKS cluster (created or adopted) that Argo CD runs on."""
+    """An AKS cluster, created or adopted, that Argo CD runs on, with the OIDC issuer and workload identity on."""
 
-    resource_group_name: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
+    """Name of the cluster."""
     cluster_id: pulumi.Output[str]
+    """Azure resource ID of the cluster."""
     cluster_resource_group_name: pulumi.Output[str]
+    """Resource group of the cluster."""
     oidc_issuer_url: pulumi.Output[str]
+    """The cluster's OIDC issuer: what a federated identity credential must trust."""
     kubeconfig: pulumi.Output[str]
-    provider: kubernetes.Provider
-    created_cluster: containerservice.ManagedCluster | None
-    """The cluster when this stack created it; None for an adopted one."""
+    """Kubeconfig that runs kubelogin: the cluster's address and CA, no token or key (a secret all the same)."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("argocd-wi:cluster:AksCluster", name, None, opts)
-        group = resources.ResourceGroup(
-            f"{name}-rg",
-            location=args.location,
-            tags={"purpose": "argocd-workload-identity"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        self.resource_group_name = group.name
-
-        self.created_cluster = None
-        if args.existing is None:
-            cluster = self.created_cluster = self._create_cluster(name, args, group)
+        super().__init__(type_token("AksCluster"), name, None, pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:cluster:AksCluster")]), opts
+        ))
+        existing = args.get("existing_cluster")
+        self.created_cluster: containerservice.ManagedCluster | None = None
+        """The cluster when this component created it (Python callers pass it as deleted_with); None when adopted."""
+        if existing is None:
+            cluster = self.created_cluster = self._create_cluster(name, args)
             self.cluster_name = cluster.name
             self.cluster_id = cluster.id
-            self.cluster_resource_group_name = group.name
+            self.cluster_resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
             self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(_issuer_url_of)
             # The resource group already holds the cluster, so granting there lets the assignment propagate
             # while AKS is still being built (minutes) instead of delaying Argo CD after it (docs/facts.md#azure-rbac:
             # Azure RBAC changes take several minutes).
-            admin_scope: pulumi.Input[str] = group.id
+            admin_scope: pulumi.Input[str] = args["resource_group_id"]
         else:
-            self.cluster_name = pulumi.Output.from_input(args.existing.name)
-            self.cluster_id = pulumi.Output.from_input(args.existing.id)
-            self.cluster_resource_group_name = pulumi.Output.from_input(args.existing.resource_group)
-            self.oidc_issuer_url = pulumi.Output.from_input(args.existing.issuer_url)
-            admin_scope = args.existing.id
+            facts = look_up_existing_cluster(existing["resource_group_name"], existing["name"])
+            self.cluster_name = pulumi.Output.from_input(facts.name)
+            self.cluster_id = pulumi.Output.from_input(facts.id)
+            self.cluster_resource_group_name = pulumi.Output.from_input(facts.resource_group)
+            self.oidc_issuer_url = pulumi.Output.from_input(facts.issuer_url)
+            admin_scope = facts.id
 
         deployer_is_admin = (
-            [self._grant_deployer_cluster_admin(name, admin_scope, args.deployer_principal_type)]
-            if args.grant_deployer_cluster_admin else []
+            [self._grant_deployer_cluster_admin(name, admin_scope, args["deployer_principal_type"])]
+            if args["grant_deployer_cluster_admin"] else []
         )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=self.cluster_resource_group_name,
             resource_name=self.cluster_name,
         )
+        login_mode = args["kubelogin_mode"]
         self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(configs[0].value, args.kubelogin_mode))
+            credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(configs[0].value, login_mode))
         )
-        self.provider = kubernetes.Provider(
+        self.provider: kubernetes.Provider = kubernetes.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             delete_unreachable=True,
@@ -150,34 +164,34 @@ class AksCluster(pulumi.ComponentResource):
             # does not carry that ordering.
             opts=pulumi.ResourceOptions(parent=self, depends_on=deployer_is_admin),
         )
+        """Kubernetes provider for the cluster (Python callers; other languages build one from kubeconfig)."""
         self.register_outputs({
-            "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name,
             "cluster_id": self.cluster_id,
+            "cluster_resource_group_name": self.cluster_resource_group_name,
             "oidc_issuer_url": self.oidc_issuer_url,
             "kubeconfig": self.kubeconfig,
         })
 
-    def _create_cluster(
-        self, name: str, args: AksClusterArgs, group: resources.ResourceGroup
-    ) -> containerservice.ManagedCluster:
+    def _create_cluster(self, name: str, args: AksClusterArgs) -> containerservice.ManagedCluster:
+        long_term_support = args["long_term_support"]
         return containerservice.ManagedCluster(
             f"{name}-aks",
-            resource_group_name=group.name,
-            location=args.location,
-            dns_prefix=args.name_prefix,
-            kubernetes_version=args.kubernetes_version,
+            resource_group_name=args["resource_group_name"],
+            location=args["location"],
+            dns_prefix=args["name_prefix"],
+            kubernetes_version=args.get("kubernetes_version"),
             # Long-term support needs the Premium tier; without it both are left to AKS (Free tier, community support).
             sku=containerservice.ManagedClusterSKUArgs(
                 name=containerservice.ManagedClusterSKUName.BASE, tier=containerservice.ManagedClusterSKUTier.PREMIUM
-            ) if args.long_term_support else None,
-            support_plan=containerservice.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if args.long_term_support else None,
+            ) if long_term_support else None,
+            support_plan=containerservice.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if long_term_support else None,
             identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
             agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
-                name=args.system_pool_name,
+                name=args["system_pool_name"],
                 mode=containerservice.AgentPoolMode.SYSTEM,
-                count=args.node_count,
-                vm_size=args.node_vm_size,
+                count=args["node_count"],
+                vm_size=args["node_vm_size"],
                 os_type=containerservice.OSType.LINUX,
             )],
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
@@ -187,15 +201,15 @@ class AksCluster(pulumi.ComponentResource):
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True,
                 enable_azure_rbac=True,
-                admin_group_object_ids=list(args.admin_group_object_ids) or None,
+                admin_group_object_ids=args.get("admin_group_object_ids") or None,
             ),
             enable_rbac=True,
             disable_local_accounts=True,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args["protect"]),
         )
 
     def _grant_deployer_cluster_admin(
-        self, name: str, scope: pulumi.Input[str], principal_type: str
+        self, name: str, scope: pulumi.Input[str], principal_type: PrincipalType
     ) -> authorization.RoleAssignment:
         """Let whoever runs `pulumi up` (user, CI identity) install Argo CD through Azure RBAC."""
         deployer = authorization.get_client_config_output()

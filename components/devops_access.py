@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_azuredevops as azuredevops
+import pulumi_random as random
 
-READERS = "readers"
-REPOSITORIES = "repositories"
+from components.vocabulary import AccessModel, type_token
+
+# "express" is the API's name for Basic, the least that can read code: Stakeholder cannot (docs/facts.md#azure-devops).
+BASIC_LICENCE = "express"
 
 # Azure DevOps answers VS403283 ("Could not add user ... at this time") while Entra has not yet replicated a
 # new service principal to it; the provider does not retry (docs/facts.md#azure-devops).
@@ -26,23 +28,31 @@ ENTITLEMENT_GAVE_UP = (
 )
 
 
-@dataclass(frozen=True)
-class AzureDevOpsAccessArgs:
+class RepositoryGrantArgs(TypedDict):
+    """One repository the identity may read, and perhaps push to."""
+
+    project: str
+    """Project of the repository (its name, as in the URL, decoded)."""
+    name: str
+    """Name of the repository."""
+    push: NotRequired[bool]
+    """Also push (GenericContribute, ManageNote): a Source Hydrator target. Absent: read only."""
+
+
+class AzureDevOpsAccessArgs(TypedDict):
+    """Whom to admit to which organisation, and what they may read."""
+
     organization_url: str
     """https://dev.azure.com/<organisation>; the provider authenticates without a PAT (Azure CLI, OIDC or MSI)."""
     principal_id: pulumi.Input[str]
     """Object (principal) ID of the managed identity to admit."""
-    access_model: str
-    """readers: the project's Readers group; repositories: GenericRead on the named repositories only."""
-    repositories_by_project: Mapping[str, Sequence[str]]
-    """Repository names to read, by project name."""
-    license_type: str = "express"
-    """Entitlement licence; express is the API's name for Basic, the least that can read code."""
-    group_label: str = "argocd"
+    access_model: AccessModel
+    """Read through each project's Readers group, or through GenericRead on the listed repositories only."""
+    repositories: list[RepositoryGrantArgs]
+    """The repositories to read; with the readers model, their projects' Readers groups are joined."""
+    group_label: str
     """Readable part of the dedicated group's name (the stack's name), so stacks do not collide."""
-    push_repositories_by_project: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    """Source Hydrator targets among the repositories, by project: the identity may also push to these."""
-    hydrator_creates_branches: bool = False
+    hydrator_creates_branches: NotRequired[bool]
     """The hydrator pushes to branches that do not exist yet, so push targets also get CreateBranch."""
 
 
@@ -50,87 +60,108 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
     """Admits the identity to the organisation and grants it read access to what Argo CD syncs from."""
 
     descriptor: pulumi.Output[str]
+    """Azure DevOps descriptor of the identity, known only once every grant exists: whatever is configured with it
+    (the bootstrap Application) cannot try to read before the identity may."""
 
     def __init__(self, name: str, args: AzureDevOpsAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("argocd-wi:devops:AzureDevOpsAccess", name, None, opts)
+        super().__init__(type_token("AzureDevOpsAccess"), name, None, pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:devops:AzureDevOpsAccess")]), opts
+        ))
         # No personal_access_token: the provider falls back to the Azure CLI login, or to OIDC / managed
-        # identity when ARM_USE_OIDC / ARM_USE_MSI are set (settings.py refuses a PAT in config or env).
+        # identity when ARM_USE_OIDC / ARM_USE_MSI are set (settings refuses a PAT in config or env).
         provider = azuredevops.Provider(
             f"{name}-provider",
-            org_service_url=args.organization_url,
+            org_service_url=args["organization_url"],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._child_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         entitlement = azuredevops.ServicePrincipalEntitlement(
             f"{name}-entitlement",
             origin="aad",
-            origin_id=args.principal_id,
-            account_license_type=args.license_type,
+            origin_id=args["principal_id"],
+            account_license_type=BASIC_LICENCE,
             opts=pulumi.ResourceOptions.merge(self._child_opts, pulumi.ResourceOptions(
                 hooks=pulumi.ResourceHookBinding(on_error=[pulumi.ErrorHook(f"{name}-entitlement-retry", retry_until_replicated)]),
             )),
         )
-        self.descriptor = entitlement.descriptor
-        if args.access_model == READERS:
-            self._join_readers(name, args, entitlement)
+        by_project: dict[str, list[RepositoryGrantArgs]] = {}
+        for repository in args["repositories"]:
+            by_project.setdefault(repository["project"], []).append(repository)
+        if args["access_model"] == AccessModel.READERS:
+            grants = self._join_readers(name, by_project, entitlement)
         else:
-            self._grant_repositories(name, args, entitlement)
+            grants = self._grant_repositories(name, args, by_project, entitlement)
+        self.descriptor = pulumi.Output.all(entitlement.descriptor, *(grant.id for grant in grants)).apply(
+            lambda values: str(values[0])
+        )
         self.register_outputs({"descriptor": self.descriptor})
 
     def _invoke_opts(self) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(parent=self, provider=self._child_opts.provider)
 
     def _join_readers(
-        self, name: str, args: AzureDevOpsAccessArgs, entitlement: azuredevops.ServicePrincipalEntitlement
-    ) -> None:
-        for project_name in args.repositories_by_project:
+        self,
+        name: str,
+        by_project: Mapping[str, Sequence[RepositoryGrantArgs]],
+        entitlement: azuredevops.ServicePrincipalEntitlement,
+    ) -> list[pulumi.CustomResource]:
+        memberships: list[pulumi.CustomResource] = []
+        for project_name in by_project:
             project = azuredevops.get_project_output(name=project_name, opts=self._invoke_opts())
             readers = azuredevops.get_group_output(project_id=project.id, name="Readers", opts=self._invoke_opts())
-            azuredevops.GroupMembership(
+            memberships.append(azuredevops.GroupMembership(
                 f"{name}-{project_name}-readers",
                 group=readers.descriptor,
                 members=[entitlement.descriptor],
                 # add: leave the Readers group's other members alone.
                 mode="add",
                 opts=self._child_opts,
-            )
+            ))
+        return memberships
 
     def _grant_repositories(
-        self, name: str, args: AzureDevOpsAccessArgs, entitlement: azuredevops.ServicePrincipalEntitlement
-    ) -> None:
-        import pulumi_random as random  # loaded only for the access model that uses it
-
+        self,
+        name: str,
+        args: AzureDevOpsAccessArgs,
+        by_project: Mapping[str, Sequence[RepositoryGrantArgs]],
+        entitlement: azuredevops.ServicePrincipalEntitlement,
+    ) -> list[pulumi.CustomResource]:
         # Group names must be unique in a project; the suffix lives in state, so it never changes.
         suffix = random.RandomString(
             f"{name}-group-suffix", length=4, special=False, upper=False, opts=pulumi.ResourceOptions(parent=self)
         )
-        for project_name, repository_names in args.repositories_by_project.items():
+        label = args["group_label"]
+        create_branches = args.get("hydrator_creates_branches", False)
+        grants: list[pulumi.CustomResource] = []
+        for project_name, repositories in by_project.items():
             # One Output for the project's ID, shared by its repositories (each `.id` would lift a new one).
             project_id = azuredevops.get_project_output(name=project_name, opts=self._invoke_opts()).id
             group = azuredevops.Group(
                 f"{name}-{project_name}-group",
                 scope=project_id,
-                display_name=suffix.result.apply(lambda s: f"Argo CD readers ({args.group_label}, {s})"),
+                display_name=suffix.result.apply(lambda s: f"Argo CD readers ({label}, {s})"),
                 description="Managed by Pulumi: the Argo CD workload identity reads the repositories granted to this group.",
                 members=[entitlement.descriptor],
                 opts=self._child_opts,
             )
             # One lookup per project, not per repository: it lists the project's repositories once.
             found = azuredevops.get_repositories_output(project_id=project_id, opts=self._invoke_opts()).repositories
-            ids = found.apply(partial(_ids_by_name, wanted=tuple(repository_names), project=project_name))
-            pushed = {repository.lower() for repository in args.push_repositories_by_project.get(project_name, ())}
-            for repository_name in repository_names:
+            wanted = tuple(repository["name"] for repository in repositories)
+            ids = found.apply(partial(_ids_by_name, wanted=wanted, project=project_name))
+            grants.append(group)
+            for repository in repositories:
                 # The logical name keeps its "-read" ending when push is added: the grant is updated in place.
-                azuredevops.GitPermissions(
-                    f"{name}-{project_name}-{repository_name}-read",
+                grants.append(azuredevops.GitPermissions(
+                    f"{name}-{project_name}-{repository['name']}-read",
                     project_id=project_id,
-                    repository_id=ids.apply(partial(_id_of, repository_name)),
+                    repository_id=ids.apply(partial(_id_of, repository["name"])),
                     principal=group.descriptor,
                     permissions=repository_permissions(
-                        push=repository_name.lower() in pushed, create_branches=args.hydrator_creates_branches
+                        push=repository.get("push", False), create_branches=create_branches
                     ),
                     opts=self._child_opts,
-                )
+                ))
+        return grants
 
 
 def repository_permissions(push: bool, create_branches: bool) -> dict[str, str]:

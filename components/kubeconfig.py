@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
+from components.vocabulary import KubeloginMode
+
 # The Entra application every AKS cluster with managed Entra integration accepts tokens for
 # (Azure/kubelogin docs/book/src/concepts/aks.md).
 AKS_ENTRA_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
-def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: str) -> str:
+def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: KubeloginMode) -> str:
     """Return a kubeconfig (YAML text) for the cluster in `user_kubeconfig_b64`, authenticated by kubelogin."""
     source: dict[str, Any] = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))
     cluster_entry = source["clusters"][0]
@@ -33,7 +35,7 @@ def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: str) -> str:
         "users": [{"name": "kubelogin", "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "kubelogin",
-            "args": ["get-token", "--login", login_mode, "--server-id", AKS_ENTRA_SERVER_APP_ID],
+            "args": ["get-token", "--login", str(login_mode), "--server-id", AKS_ENTRA_SERVER_APP_ID],
             "interactiveMode": "Never",
             "provideClusterInfo": False,
         }}}],

@@ -363,7 +363,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             options={
                 "protect": bool(request.protect),
                 "delete_before_replace": bool(request.deleteBeforeReplace),
-                "aliases": [str(alias) for alias in request.aliases],
+                "aliases": [_alias(alias) for alias in request.aliases],
                 "ignore_changes": list(request.ignoreChanges),
                 "retain_on_delete": bool(request.retainOnDelete),
                 "error_hooks": list(request.hooks.on_error),
@@ -384,6 +384,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 _sync_await(_deserialize(request.outputs)), "", self.secret_outputs
             )
         return super().RegisterResourceOutputs(request)
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as sent to the engine: {"urn": ...}, or the parts of a spec that differ from the resource."""
+    if alias.HasField("urn") or not alias.HasField("spec"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    parts = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project, "parent": spec.parentUrn}
+    return {key: value for key, value in parts.items() if value} | ({"noParent": True} if spec.noParent else {})
 
 
 async def _deserialize(struct: Any) -> dict[str, Any]:

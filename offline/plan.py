@@ -91,7 +91,7 @@ def flows(run: ProgramRun) -> list[Flow]:
 
 
 # The order __main__.py chains the components in; registration order itself varies from run to run.
-_COMPONENT_ORDER = ("AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCd")
+_COMPONENT_ORDER = ("stack", "AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCdRelease", "ArgoCdExtension")
 
 
 def _depth(run: ProgramRun, resource: Resource, memo: dict[str, int]) -> int:

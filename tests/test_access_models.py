@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from components.argocd import BOOTSTRAP_TIMEOUT_CAUSES
+from components.argocd_registration import BOOTSTRAP_TIMEOUT_CAUSES
 from offline.engine import PROJECT, ProgramRun, Resource, load_stack_config, run_program, stack_files
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"

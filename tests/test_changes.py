@@ -13,11 +13,12 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offline.engine import ROOT, AzureMocks, ProgramRun, run_program
+from offline.engine import PROJECT, ROOT, AzureMocks, ProgramRun, Resource, run_program
 
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -164,55 +165,69 @@ def test_removing_a_repository_removes_only_its_own_resources(before: ProgramRun
     assert {before.by_urn(urn).type for urn in changes.removed} == {SECRET, GIT_PERMISSIONS}
 
 
-# Every resource of the dev stack as (type, logical name). Adding resources is fine; renaming or dropping one of
-# these makes `pulumi up` replace it in every deployed stack, so it needs an alias (see the test below).
-DEV_LOGICAL_NAMES = {
-    ("argocd-wi:cluster:AksCluster", "cluster"),
-    ("azure-native:resources:ResourceGroup", "cluster-rg"),
-    ("azure-native:containerservice:ManagedCluster", "cluster-aks"),
-    ("azure-native:authorization:RoleAssignment", "cluster-deployer-cluster-admin"),
-    ("pulumi:providers:kubernetes", "cluster-k8s"),
-    ("argocd-wi:identity:WorkloadIdentity", "argocd-wi"),
-    (IDENTITY, "argocd-wi-identity"),
-    (CREDENTIAL, "argocd-wi-cluster-repo-server"),
-    ("argocd-wi:devops:AzureDevOpsAccess", "devops"),
-    ("pulumi:providers:azuredevops", "devops-provider"),
-    ("random:index/randomString:RandomString", "devops-group-suffix"),
-    ("azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement", "devops-entitlement"),
-    ("azuredevops:index/group:Group", "devops-gitops-group"),
-    (GIT_PERMISSIONS, "devops-gitops-cluster-config-read"),
-    (GIT_PERMISSIONS, "devops-gitops-team-apps-read"),
-    ("argocd-wi:argocd:ArgoCd", "argocd"),
-    ("kubernetes:core/v1:Namespace", "argocd-namespace"),
-    (RELEASE, "argocd-release"),
-    (SECRET, "argocd-repo-contoso-platform-gitops-cluster-config-8236515a"),
-    (SECRET, "argocd-repo-contoso-platform-gitops-team-apps-2d83215a"),
-    ("kubernetes:argoproj.io/v1alpha1:Application", "argocd-bootstrap"),
-}
+# Every URN six configurations had before the components became a package (tests/golden, recorded from the program
+# as it was). A deployed stack holds these; each must still name exactly one resource, by its URN or an alias.
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "urns-before-package.json").read_text())
 
 
-def test_logical_names_are_a_public_contract(before: ProgramRun) -> None:
-    """The URN (stack, type, parent type, logical name) is a resource's identity in every deployed stack.
+def _real_urn(urn: str) -> str:
+    # The mock engine puts the root stack's type in front of top-level types; the real engine does not.
+    return urn.replace("::pulumi:pulumi:Stack$", "::")
 
-    A different URN for the same config means delete-and-create: a new cluster, a new identity (a new client ID,
-    so Argo CD loses access until its pods restart), new Azure DevOps grants. So a logical name changes only
-    together with an alias. No rename has happened, so the program carries no alias (it would be dead code).
-    The first rename of a component adds `aliases=[pulumi.Alias(name="<old name>")]` to that component's opts in
-    __main__.py, with a comment saying it may go once every stack has run `pulumi up`. That one alias carries the
-    children too, because every child is named "<component name>-<role>": Pulumi derives a child's old URN from
-    its parent's alias by swapping that prefix (pulumi.runtime.resource.inherited_child_alias). A child whose
-    name did not start with its component's name would silently be replaced, so this test checks the convention.
-    """
-    again = run_program("dev")
-    assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in before.resources), "same config, new URNs"
-    missing = DEV_LOGICAL_NAMES - {(r.type, r.name) for r in before.resources}
-    assert not missing, f"renamed or dropped without an alias: {sorted(missing)}"
-    for resource in before.resources:
-        if resource.type.startswith("argocd-wi:"):
+
+def _urn(run: ProgramRun, qualified_parent: str | None, type_: str, name: str) -> str:
+    qualified = f"{qualified_parent}${type_}" if qualified_parent else type_
+    return f"urn:pulumi:{run.stack}::{PROJECT}::{qualified}::{name}"
+
+
+def _qualified_type(urn: str) -> str:
+    return urn.split("::")[2]
+
+
+def identities(run: ProgramRun, resource: Resource) -> set[str]:
+    """The URNs the engine matches `resource` against: its own, its aliases, and those it inherits from its
+    parent's aliases (a child's name prefix follows its parent's name, as the engine does)."""
+    parent = run.index.get(resource.parent) if resource.parent else None
+    found = set()
+    for parent_urn in identities(run, parent) if parent else {None}:
+        name = resource.name
+        if parent is not None and parent_urn is not None and name.startswith(parent.name):
+            name = parent_urn.rsplit("::", 1)[1] + name[len(parent.name):]
+        found.add(_urn(run, _qualified_type(parent_urn) if parent_urn else None, resource.type, name))
+    for alias in resource.options["aliases"]:
+        if "urn" in alias:
+            found.add(_real_urn(alias["urn"]))
             continue
-        parent = before.by_urn(resource.parent) if resource.parent else None
-        assert parent is not None and parent.type.startswith("argocd-wi:"), f"{resource.name} is not in a component"
-        assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} is not named after {parent.name}"
+        if "parent" in alias:
+            qualified_parent: str | None = _qualified_type(alias["parent"])
+        elif alias.get("noParent") or parent is None:
+            qualified_parent = None
+        else:
+            qualified_parent = _qualified_type(_real_urn(parent.urn))
+        found.add(_urn(run, qualified_parent, alias.get("type", resource.type), alias.get("name", resource.name)))
+    return found
+
+
+@pytest.mark.parametrize("configuration", sorted(GOLDEN))
+def test_a_deployed_stack_sees_no_replacement(configuration: str) -> None:
+    """Each URN a stack deployed before the restructuring holds is claimed by exactly one resource now, and no
+    resource is new: `pulumi up` after the upgrade updates in place and replaces nothing."""
+    recorded = GOLDEN[configuration]
+    run = run_program(recorded["stack"], overrides=recorded["overrides"])
+    old = {_real_urn(urn) for urn in recorded["urns"]}
+    claims = {resource.urn: identities(run, resource) & old for resource in run.resources}
+    assert [urn for urn, claimed in claims.items() if len(claimed) != 1] == [], "a resource is new or ambiguous"
+    claimed = [urn for found in claims.values() for urn in found]
+    assert sorted(claimed) == sorted(old), "an old resource is claimed by none, or by two"
+
+
+def test_children_are_named_after_their_component(before: ProgramRun) -> None:
+    """A component's alias carries its children only when each child's name starts with the component's name
+    (the engine swaps that prefix), so a renamed component keeps its children."""
+    for resource in before.resources:
+        parent = before.index.get(resource.parent) if resource.parent else None
+        if parent is not None:
+            assert resource.name.startswith(f"{parent.name}-"), f"{resource.name} is not named after {parent.name}"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -248,7 +263,7 @@ def test_a_process_with_another_hash_seed_gives_the_same_inputs() -> None:
     assert json.loads(output.strip().splitlines()[-1]) == inputs_by_urn(run_program("platform"))
 
 
-PROGRAM_SOURCES = [ROOT / "__main__.py", ROOT / "settings.py", *sorted((ROOT / "components").glob("*.py"))]
+PROGRAM_SOURCES = [ROOT / "__main__.py", *sorted((ROOT / "settings").glob("*.py")), *sorted((ROOT / "components").glob("*.py"))]
 # Sources of values that differ between runs. Randomness belongs in a pulumi-random resource, whose result is
 # kept in state (components/devops_access.py: the group name suffix).
 NON_DETERMINISTIC = re.compile(

@@ -114,7 +114,7 @@ def test_a_cluster_that_waits_for_the_deployers_role_assignment_pays_its_propaga
     edges = unneeded_edges(run)
 
     assert [edge.names for edge in edges] == [
-        ("cluster-rg", "cluster-deployer-cluster-admin"), ("cluster-deployer-cluster-admin", "cluster-aks"),
+        ("resource-group", "cluster-deployer-cluster-admin"), ("cluster-deployer-cluster-admin", "cluster-aks"),
     ]
     assert critical_path(run).unneeded_seconds == PROVISIONING_SECONDS["azure-native:authorization:RoleAssignment"]
 

@@ -16,7 +16,7 @@ import pulumi
 import pytest
 
 from components import devops_access
-from components.argocd import (
+from components.argocd_registration import (
     BOOTSTRAP_TIMEOUT_CAUSES,
     CASCADE_DELETE_FINALIZER,
     bootstrap_failure_explanation,

@@ -50,7 +50,8 @@ def test_plan_masks_the_kubeconfig(dev_plan: str, dev: ProgramRun) -> None:
 
 def test_plan_groups_resources_under_the_four_components_in_wiring_order(dev_plan: str) -> None:
     headings = re.findall(r"^━━ (\S+) \((\w+)\)", dev_plan, flags=re.M)
-    assert [kind for _, kind in headings] == ["AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCd"]
+    assert [kind for _, kind in headings] == ["AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCdRelease"]
+    assert dev_plan.index("━━ stack") < dev_plan.index("━━ cluster (AksCluster)"), "the resource group comes first"
 
 
 def test_mermaid_labels_the_chained_outputs(dev: ProgramRun) -> None:

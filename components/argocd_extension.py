@@ -1,0 +1,105 @@
+"""Argo CD as the AKS Microsoft.ArgoCD extension (preview), with a workload-identity repo-server."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_azure_native.kubernetesconfiguration as kubernetesconfiguration
+
+from components.argocd_registration import (
+    BootstrapArgs,
+    RepositoryRegistrationArgs,
+    create_bootstrap_application,
+    deleted_with_of,
+    read_urls,
+    register_repositories,
+)
+from components.vocabulary import type_token
+
+# The extension always installs into this namespace (docs/facts.md#aks-argo-cd-extension).
+EXTENSION_NAMESPACE = "argocd"
+
+
+class ArgoCdExtensionArgs(TypedDict):
+    """The extension, the cluster it goes on, and the identity its repo-server runs as."""
+
+    cluster_name: pulumi.Input[str]
+    """AKS cluster the extension is installed on."""
+    cluster_resource_group_name: pulumi.Input[str]
+    """Resource group of that cluster."""
+    release_train: str
+    """Extension release train, e.g. preview."""
+    version: NotRequired[str]
+    """Pin the extension to this version (minor auto-upgrade off); absent follows the release train."""
+    high_availability: bool
+    """redis-ha on (needs 4 nodes) or off."""
+    extra_settings: NotRequired[dict[str, str]]
+    """Further chart-style settings (configs.cm.*, global.domain, ...); the identity's settings are set here."""
+    client_id: pulumi.Input[str]
+    """Client ID of the managed identity, from WorkloadIdentity (known once its credentials exist)."""
+    repo_server_service_account: str
+    """Name of the extension's repo-server service account; the federated credential must trust this name."""
+    registrations: list[RepositoryRegistrationArgs]
+    """Repositories and credential templates to register."""
+    bootstrap: NotRequired[BootstrapArgs]
+    """An Application that proves access; absent, none is created."""
+
+
+class ArgoCdExtension(pulumi.ComponentResource):
+    """Argo CD installed as the AKS extension, reading the registered repositories as the identity.
+
+    Pass the cluster's Kubernetes provider in `providers` (for the repository Secrets).
+    """
+
+    namespace: pulumi.Output[str]
+    """Namespace Argo CD runs in (always argocd)."""
+    repository_urls: pulumi.Output[list[str]]
+    """Registered repository URLs and credential-template prefixes Argo CD reads."""
+
+    def __init__(self, name: str, args: ArgoCdExtensionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("ArgoCdExtension"), name, None, pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:argocd:ArgoCd")]), opts
+        ))
+        deleted_with = deleted_with_of(opts)
+        version = args.get("version")
+        extension = kubernetesconfiguration.Extension(
+            f"{name}-extension",
+            extension_name="argocd",
+            cluster_name=args["cluster_name"],
+            cluster_resource_name="managedClusters",
+            cluster_rp="Microsoft.ContainerService",
+            resource_group_name=args["cluster_resource_group_name"],
+            extension_type="Microsoft.ArgoCD",
+            release_train=args["release_train"],
+            version=version,
+            # A pinned version is only honoured with minor auto-upgrade off (docs/facts.md#aks-argo-cd-extension).
+            auto_upgrade_minor_version=version is None,
+            # The client ID is known only once the federated credentials exist (see WorkloadIdentity.client_id).
+            configuration_settings=extension_settings(
+                args["client_id"], args["high_availability"], args.get("extra_settings", {})
+            ),
+            scope=kubernetesconfiguration.ScopeArgs(
+                cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace=EXTENSION_NAMESPACE)
+            ),
+            opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
+        )
+        self.namespace = pulumi.Output.from_input(EXTENSION_NAMESPACE)
+        secrets = register_repositories(self, name, args["registrations"], self.namespace, extension, deleted_with)
+        if "bootstrap" in args:
+            create_bootstrap_application(self, name, args["bootstrap"], self.namespace, secrets, deleted_with)
+        self.repository_urls = pulumi.Output.from_input(read_urls(args["registrations"]))
+        self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
+
+
+def extension_settings(
+    client_id: pulumi.Input[str], high_availability: bool, extra_settings: dict[str, str]
+) -> dict[str, pulumi.Input[str]]:
+    """Microsoft.ArgoCD 1.0.0-preview settings: plain strings, the identity's client ID from its output."""
+    settings: dict[str, pulumi.Input[str]] = dict(extra_settings)
+    settings.update({
+        "azure.workloadIdentity.enabled": "true",
+        "azure.workloadIdentity.clientId": client_id,
+        "redis-ha.enabled": "true" if high_availability else "false",
+    })
+    return settings

@@ -1,0 +1,143 @@
+"""Argo CD from the community argo-cd Helm chart, with a workload-identity repo-server (and commit-server)."""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.helm.v3 as helm
+
+from components.argocd_registration import (
+    BootstrapArgs,
+    RepositoryRegistrationArgs,
+    create_bootstrap_application,
+    deleted_with_of,
+    read_urls,
+    register_repositories,
+)
+from components.vocabulary import type_token
+from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
+
+ARGO_HELM_REPOSITORY = "https://argoproj.github.io/argo-helm"
+COMMIT_SERVER_PORT = 8086
+# Bound on an install or upgrade; on failure Helm rolls back within the same bound again (docs/facts.md#pulumi).
+INSTALL_TIMEOUT_SECONDS = 900
+# Pod annotation carrying the client ID: a new identity changes the pod template, so the pods are
+# recreated and the webhook injects the new identity (it only acts at pod creation).
+RESTART_ON_IDENTITY_ANNOTATION = "argocd-aks-wi/client-id"
+
+
+class ArgoCdReleaseArgs(TypedDict):
+    """The chart, where it goes, and the identity its repo-server (and commit-server) run as."""
+
+    namespace: str
+    """Namespace Argo CD runs in (created by this component)."""
+    release_name: str
+    """Helm release name; it fixes the names of Argo CD's objects."""
+    chart_version: str
+    """argo-cd chart version (8.3.1 or newer: older ones ship Argo CD with broken Azure DevOps workload identity)."""
+    client_id: pulumi.Input[str]
+    """Client ID of the managed identity, from WorkloadIdentity (known once its credentials exist)."""
+    repo_server_service_account: str
+    """Exact name of the repo-server's service account; the federated credential must trust this name."""
+    commit_server_service_account: NotRequired[str]
+    """Turns the Source Hydrator on: its commit-server runs as the identity under this service account."""
+    registrations: list[RepositoryRegistrationArgs]
+    """Repositories and credential templates to register."""
+    bootstrap: NotRequired[BootstrapArgs]
+    """An Application that proves access; absent, none is created."""
+
+
+class ArgoCdRelease(pulumi.ComponentResource):
+    """Argo CD installed from the argo-cd chart, reading the registered repositories as the identity.
+
+    Pass the cluster's Kubernetes provider in `providers`; with `deleted_with` set to a cluster this stack
+    created, destroy skips the objects inside it.
+    """
+
+    namespace: pulumi.Output[str]
+    """Namespace Argo CD runs in."""
+    repository_urls: pulumi.Output[list[str]]
+    """Registered repository URLs and credential-template prefixes Argo CD reads."""
+
+    def __init__(self, name: str, args: ArgoCdReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("ArgoCdRelease"), name, None, pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:argocd:ArgoCd")]), opts
+        ))
+        deleted_with = deleted_with_of(opts)
+        namespace = core.Namespace(
+            f"{name}-namespace", metadata={"name": args["namespace"]},
+            opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
+        )
+        self.namespace = namespace.metadata.apply(lambda meta: meta.name or args["namespace"])
+        release = helm.Release(
+            f"{name}-release",
+            name=args["release_name"],
+            chart="argo-cd",
+            version=args["chart_version"],
+            repository_opts=helm.RepositoryOptsArgs(repo=ARGO_HELM_REPOSITORY),
+            namespace=self.namespace,
+            # The client ID is known only once the federated credentials exist, so the pods cannot ask Entra for
+            # a token before the identity trusts them.
+            values=helm_values(
+                args["client_id"], args["release_name"], args["repo_server_service_account"],
+                args.get("commit_server_service_account"),
+            ),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=INSTALL_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                deleted_with=deleted_with,
+                # A new namespace or release name replaces the release. Old and new would render the same
+                # cluster-scoped objects (CRDs; ClusterRoles too when only the namespace changes), which Helm
+                # refuses to share with another release, so the old release is uninstalled first.
+                delete_before_replace=True,
+            ),
+        )
+        secrets = register_repositories(self, name, args["registrations"], self.namespace, release, deleted_with)
+        if "bootstrap" in args:
+            create_bootstrap_application(self, name, args["bootstrap"], self.namespace, secrets, deleted_with)
+        self.repository_urls = pulumi.Output.from_input(read_urls(args["registrations"]))
+        self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
+
+
+def chart_fullname(release_name: str) -> str:
+    """The prefix of the argo-cd chart's object names: the release name when it contains the chart's nameOverride
+    "argocd", otherwise "<release>-argocd" (argo-helm charts/argo-cd/templates/_common.tpl, argo-cd.fullname)."""
+    return release_name if "argocd" in release_name else f"{release_name}-argocd"
+
+
+def workload_identity_service_account(service_account: str, client_id: pulumi.Input[str]) -> dict[str, Any]:
+    """Chart values for one Argo CD component that must run as the identity."""
+    return {
+        "serviceAccount": {
+            "create": True,
+            "name": service_account,
+            "annotations": {WI_CLIENT_ID_ANNOTATION: client_id},
+        },
+        "podLabels": {WI_USE_LABEL: "true"},
+        "podAnnotations": {RESTART_ON_IDENTITY_ANNOTATION: client_id},
+    }
+
+
+def helm_values(
+    client_id: pulumi.Input[str],
+    release_name: str,
+    repo_server_service_account: str,
+    commit_server_service_account: str | None,
+) -> dict[str, Any]:
+    """argo-cd chart values: only the repo-server (and the hydrator's commit-server) get the identity."""
+    values: dict[str, Any] = {
+        "repoServer": workload_identity_service_account(repo_server_service_account, client_id),
+    }
+    if commit_server_service_account is not None:
+        values["commitServer"] = {"enabled": True, **workload_identity_service_account(commit_server_service_account, client_id)}
+        values["configs"] = {"params": {
+            "hydrator.enabled": "true",
+            # The controller dials argocd-commit-server:8086 unless told otherwise; under any other release
+            # name the Service is called differently (argo-helm#3333, docs/facts.md#source-hydrator).
+            "commit.server": f"{chart_fullname(release_name)}-commit-server:{COMMIT_SERVER_PORT}",
+        }}
+    return values

@@ -1,0 +1,50 @@
+"""The words the components share with their callers: closed sets of values, each a string enum.
+
+They are part of the package's schema too, so a TypeScript or YAML caller sees the same choices.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+PACKAGE = "argocd-wi"
+"""Name of the component package; every component's type token is `argocd-wi:index:<Component>`."""
+
+
+def type_token(component: str) -> str:
+    return f"{PACKAGE}:index:{component}"
+
+
+class AccessModel(StrEnum):
+    """How the identity may read in Azure DevOps."""
+
+    REPOSITORIES = "repositories"
+    """GenericRead on the listed repositories only, through one dedicated group per project."""
+    READERS = "readers"
+    """Membership of each project's Readers group."""
+
+
+class KubeloginMode(StrEnum):
+    """How kubelogin gets the Entra token for the Kubernetes provider (`kubelogin get-token --login`)."""
+
+    AZURE_CLI = "azurecli"
+    WORKLOAD_IDENTITY = "workloadidentity"
+    MANAGED_IDENTITY = "msi"
+
+
+class PrincipalType(StrEnum):
+    """Who runs `pulumi up`: a person or a CI identity. Never a group: a group cannot sign in."""
+
+    USER = "User"
+    SERVICE_PRINCIPAL = "ServicePrincipal"
+
+
+class SecretType(StrEnum):
+    """What an Argo CD repository Secret registers, as its secret-type label says (docs/facts.md#argo-cd-repository-secrets)."""
+
+    REPOSITORY = "repository"
+    """One repository Argo CD reads."""
+    CREDENTIAL_TEMPLATE = "repo-creds"
+    """Every repository whose URL starts with the Secret's URL (the longest prefix wins)."""
+    REPOSITORY_WRITE = "repository-write"
+    """One repository the Source Hydrator pushes to (docs/facts.md#source-hydrator)."""

@@ -1,0 +1,49 @@
+"""Turns the stack's configuration into one frozen, validated Settings object.
+
+This package is the only reader of `pulumi.Config`. Every key is checked before the program registers a single
+resource; all problems are gathered into one ConfigError whose lines each name the key, the value and what would
+be accepted. The seams: `model` (the values), `schema` (Pulumi.yaml, where every default lives), `runtime_config`
+(the one use of Pulumi's private config listing), `reader` (typed reads), `devops_urls` (Azure DevOps URL rules),
+`rules` (limits and vocabularies), `sections` (per-section parsing) and `loading` (the entry point).
+"""
+
+from settings.devops_urls import split_repository_url
+from settings.loading import check_existing_cluster_capacity, load_settings
+from settings.model import (
+    PROJECT,
+    ArgoCdSettings,
+    AzureDevOpsSettings,
+    BootstrapSettings,
+    ClusterSettings,
+    ConfigError,
+    ExistingCluster,
+    ExtensionInstall,
+    HelmInstall,
+    Repository,
+    ServiceAccount,
+    Settings,
+)
+from settings.reader import has_invisible_characters
+from settings.rules import CREDENTIAL_ENV_VARS, MIN_CHART_VERSION, stable_hash
+
+__all__ = [
+    "CREDENTIAL_ENV_VARS",
+    "MIN_CHART_VERSION",
+    "PROJECT",
+    "ArgoCdSettings",
+    "AzureDevOpsSettings",
+    "BootstrapSettings",
+    "ClusterSettings",
+    "ConfigError",
+    "ExistingCluster",
+    "ExtensionInstall",
+    "HelmInstall",
+    "Repository",
+    "ServiceAccount",
+    "Settings",
+    "check_existing_cluster_capacity",
+    "has_invisible_characters",
+    "load_settings",
+    "split_repository_url",
+    "stable_hash",
+]

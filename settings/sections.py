@@ -1,0 +1,337 @@
+"""Per-section parsing: each function turns one part of the config into its settings, recording every problem."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from enum import StrEnum
+
+from components.argocd_extension import EXTENSION_NAMESPACE
+from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
+from settings.devops_urls import ORG_URL, PROJECT_FORBIDDEN, parse_repository
+from settings.model import (
+    PROJECT,
+    ArgoCdSettings,
+    AzureDevOpsSettings,
+    BootstrapSettings,
+    ClusterSettings,
+    ExistingCluster,
+    ExtensionInstall,
+    HelmInstall,
+    Repository,
+    ServiceAccount,
+)
+from settings.reader import ConfigReader, compact
+from settings.rules import (
+    CREDENTIAL_SETTING,
+    GUID,
+    LEGACY_EXTENSION_KEYS,
+    MIN_KUBERNETES_MINOR,
+    MIN_LTS_KUBERNETES_MINOR,
+    OWNED_EXTENSION_KEYS,
+    PAT_FREE_OPTIONS,
+    chart_version_ok,
+    is_dns_label,
+    is_dns_subdomain,
+)
+
+
+class InstallMethod(StrEnum):
+    """argocdInstallMethod: which variant of ArgoCdSettings.install the config asks for."""
+
+    HELM = "helm"
+    EXTENSION = "extension"
+
+
+def cluster_settings(reader: ConfigReader) -> ClusterSettings:
+    location = reader.matching(
+        "location", reader.text("location"), lambda v: bool(re.match(r"^[a-z][a-z0-9]{1,39}$", v)),
+        "an Azure region name in lower case without spaces, e.g. westeurope",
+    )
+    existing_group = reader.text("existingClusterResourceGroup")
+    existing_name = reader.text("existingClusterName")
+    existing = None
+    if bool(existing_group) != bool(existing_name):
+        reader.problems.append(
+            f"{PROJECT}:existingClusterResourceGroup and {PROJECT}:existingClusterName go together: "
+            "set both to adopt a cluster, or neither to create one"
+        )
+    elif existing_group:
+        reader.matching(
+            "existingClusterResourceGroup", existing_group,
+            lambda v: bool(re.match(r"^[-\w._()]{1,90}$", v)) and not v.endswith("."),
+            "an Azure resource group name (1-90 letters, digits, -_.())",
+        )
+        reader.matching(
+            "existingClusterName", existing_name, lambda v: bool(re.match(r"^[A-Za-z0-9][-_A-Za-z0-9]{0,62}$", v)),
+            "an AKS cluster name (1-63 letters, digits, - and _)",
+        )
+        existing = ExistingCluster(existing_group, existing_name)
+
+    long_term_support = reader.boolean("longTermSupport")
+    version = _kubernetes_version(reader, long_term_support)
+    admin_groups = reader.strings("clusterAdminGroupObjectIds")
+    for group in admin_groups:
+        reader.matching("clusterAdminGroupObjectIds", group, lambda v: bool(GUID.match(v)), "Entra group object IDs (GUIDs)")
+    return ClusterSettings(
+        location=location,
+        existing=existing,
+        kubernetes_version=version or None,
+        node_count=reader.integer("nodeCount", 1, 1000),
+        node_vm_size=reader.matching(
+            "nodeVmSize", reader.text("nodeVmSize"),
+            lambda v: bool(re.match(r"^Standard_[A-Za-z0-9_]{1,60}$", v)), "an Azure VM size such as Standard_D4ds_v5",
+        ),
+        system_pool_name=reader.matching(
+            "systemPoolName", reader.text("systemPoolName"), lambda v: bool(re.match(r"^[a-z][a-z0-9]{0,11}$", v)),
+            "1-12 lower-case letters and digits, starting with a letter",
+        ),
+        admin_group_object_ids=admin_groups,
+        kubelogin_mode=reader.choice("kubeloginMode", KubeloginMode),
+        deployer_principal_type=reader.choice("deployerPrincipalType", PrincipalType, refused={
+            # The deployer's object ID comes from whoever is signed in, which is never a group.
+            "Group": "User or ServicePrincipal: pulumi up runs as a user or a service principal, never as a group "
+            "(to give a group cluster admin, list it in clusterAdminGroupObjectIds)",
+        }),
+        grant_deployer_cluster_admin=reader.boolean("grantDeployerClusterAdmin"),
+        long_term_support=long_term_support,
+    )
+
+
+def _kubernetes_version(reader: ConfigReader, long_term_support: bool) -> str:
+    """Empty (the AKS default, always supported), or a minor AKS still creates clusters with."""
+    value = reader.text("kubernetesVersion")
+    match = re.fullmatch(r"1\.([0-9]{1,2})(\.[0-9]{1,3})?", value)
+    if value and not match:
+        reader.fail("kubernetesVersion", value, 'MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.35", or empty for the AKS default')
+    elif match:
+        floor = MIN_LTS_KUBERNETES_MINOR if long_term_support else MIN_KUBERNETES_MINOR
+        if int(match.group(1)) < floor:
+            support = (
+                "long-term support" if long_term_support
+                else "standard support (older minors need longTermSupport: true, the Premium tier)"
+            )
+            reader.fail(
+                "kubernetesVersion", value,
+                f"1.{floor} or newer, the oldest minor AKS creates with {support}; empty takes the AKS default. "
+                "`az aks get-versions --location <region>` lists what your region offers",
+            )
+    return value
+
+
+def azure_devops_settings(reader: ConfigReader) -> AzureDevOpsSettings:
+    org_url = reader.text("azureDevOpsOrgUrl").rstrip("/")
+    organization = ""
+    if org_url:
+        match = ORG_URL.match(org_url)
+        if match:
+            organization = match.group(1)
+        else:
+            reader.fail(
+                "azureDevOpsOrgUrl", org_url,
+                "https://dev.azure.com/<organisation> (no user@ part, no project; *.visualstudio.com URLs: use the dev.azure.com form)",
+            )
+    project = reader.matching(
+        "azureDevOpsProject", reader.text("azureDevOpsProject"),
+        lambda v: not v or (len(v) <= 64 and not PROJECT_FORBIDDEN.search(v) and not v.startswith(("_", ".")) and not v.endswith(".")),
+        "an Azure DevOps project name (at most 64 characters, none of \\/:*?\"<>|;#$*{},+=[]%@&)",
+    )
+
+    repositories: list[Repository] = []
+    urls = reader.strings("repositories")
+    for url in urls:
+        parsed = parse_repository(url, organization) if organization else None
+        if isinstance(parsed, str):
+            reader.fail("repositories", url, parsed)
+        elif parsed is not None:
+            repositories.append(parsed)
+    occurrences = Counter(url.lower() for url in urls)  # one pass: a count per URL was quadratic in repositories
+    duplicates = sorted(url for url, count in occurrences.items() if count > 1)
+    for url in duplicates:
+        reader.fail("repositories", url, "each repository once (Argo CD compares URLs case-insensitively)")
+    _refuse_second_spellings(reader, repositories)
+
+    access_model = reader.choice("accessModel", AccessModel)
+    if access_model == AccessModel.READERS:
+        for repo in repositories:
+            if repo.project != project:
+                reader.fail(
+                    "repositories", repo.url,
+                    f"repositories of project {project!r} only with accessModel readers "
+                    "(that model grants one project's Readers group); use accessModel repositories for several projects",
+                )
+    level = reader.text("azureDevOpsAccessLevel").lower()
+    if level != "basic":
+        reason = (
+            "Stakeholder access cannot read Git repositories, so Argo CD would get 401/403"
+            if level == "stakeholder" else "service principals are licensed directly, and Basic is what reading code needs"
+        )
+        reader.fail("azureDevOpsAccessLevel", level, f"basic ({reason})")
+    return AzureDevOpsSettings(
+        organization_url=org_url,
+        organization=organization,
+        project=project,
+        repositories=tuple(repositories),
+        access_model=access_model,
+        credential_templates=reader.boolean("credentialTemplates"),
+    )
+
+
+def _refuse_second_spellings(reader: ConfigReader, repositories: list[Repository]) -> None:
+    """Azure DevOps names are case-insensitive: a/_git/x-y and A/_git/x%2Dy are one repository in one project.
+
+    Two spellings would give two read grants on one repository, or two groups of one name in one project,
+    and the second fails only at `pulumi up`.
+    """
+    first_project: dict[str, str] = {}
+    first_repository: dict[tuple[str, str], str] = {}
+    for repo in repositories:
+        project = first_project.setdefault(repo.project.lower(), repo.project)
+        if project != repo.project:
+            reader.fail("repositories", repo.url, f"the project written as in the other URLs ({project!r})")
+        same = (repo.project.lower(), repo.name.lower())
+        first = first_repository.setdefault(same, repo.url)
+        if first.lower() != repo.url.lower():
+            reader.fail("repositories", repo.url, f"each repository once: {first!r} names the same repository")
+
+
+def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> ArgoCdSettings:
+    method = reader.choice("argocdInstallMethod", InstallMethod)
+    namespace = reader.matching(
+        "argocdNamespace", reader.text("argocdNamespace"), is_dns_label, "a DNS-1123 label (a-z, 0-9, -; at most 63)"
+    )
+
+    def account(key: str, role: str) -> ServiceAccount:
+        name = reader.matching(key, reader.text(key), is_dns_subdomain, "a DNS-1123 subdomain (a-z, 0-9, -, .)")
+        return ServiceAccount(namespace, name, key=role)
+
+    hydrator = reader.boolean("sourceHydrator")
+    # Checked in either mode and with the hydrator off: a mistyped value is refused now, not on the day it matters.
+    commit_server = account("commitServerServiceAccount", "commit-server")
+    helm = _helm_install(reader, azure_devops, commit_server if hydrator else None)
+    extension = _extension_install(reader)
+    install: HelmInstall | ExtensionInstall
+    match method:
+        case InstallMethod.HELM:
+            install = helm
+        case InstallMethod.EXTENSION:
+            install = extension
+            if namespace != EXTENSION_NAMESPACE:
+                reader.fail("argocdNamespace", namespace, f"{EXTENSION_NAMESPACE!r}: the AKS extension always installs there")
+            if hydrator:
+                reader.fail(
+                    "sourceHydrator", "true",
+                    "false with argocdInstallMethod extension: the extension's image has no argocd-commit-server "
+                    "(Azure/AKS#5850), so nothing could push the hydrated manifests",
+                )
+    return ArgoCdSettings(
+        install=install,
+        namespace=namespace,
+        repo_server=account("repoServerServiceAccount", "repo-server"),
+        bootstrap=_bootstrap_settings(reader, azure_devops),
+    )
+
+
+def _helm_install(reader: ConfigReader, azure_devops: AzureDevOpsSettings, commit_server: ServiceAccount | None) -> HelmInstall:
+    return HelmInstall(
+        release_name=reader.matching(
+            "argocdReleaseName", reader.text("argocdReleaseName"), lambda v: is_dns_label(v) and len(v) <= 53,
+            "a Helm release name (DNS-1123 label, at most 53 characters)",
+        ),
+        chart_version=reader.matching(
+            "argocdChartVersion", reader.text("argocdChartVersion"), chart_version_ok,
+            "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
+            "workload identity is broken (argo-cd#23100, #23348, #23478)",
+        ),
+        commit_server=commit_server,
+        hydration_targets=_hydration_targets(reader, azure_devops, hydrator=commit_server is not None),
+        hydrator_creates_branches=reader.boolean("hydratorCreatesBranches"),
+    )
+
+
+def _hydration_targets(reader: ConfigReader, azure_devops: AzureDevOpsSettings, hydrator: bool) -> tuple[Repository, ...]:
+    """The repositories the Source Hydrator pushes to: each one of the configured repositories."""
+    urls = reader.strings("hydrationRepositories")
+    if not hydrator:
+        if urls:
+            reader.fail("hydrationRepositories", list(urls), "empty unless sourceHydrator is true")
+        return ()
+    if not urls:
+        reader.problems.append(
+            f"{PROJECT}:hydrationRepositories is required with sourceHydrator true: the repositories the hydrator "
+            "pushes to (the identity gets push on exactly these)"
+        )
+    if urls and azure_devops.access_model == AccessModel.READERS:
+        reader.fail(
+            "accessModel", "readers",
+            "repositories with sourceHydrator: push is granted to the dedicated group that model creates, "
+            "never to the project's Readers group",
+        )
+    targets = []
+    for url in urls:
+        found = _configured_repository(azure_devops, url)
+        if found is None:
+            reader.fail("hydrationRepositories", url, "one of the configured repositories (Argo CD reads what it hydrates)")
+        else:
+            targets.append(found)
+    return tuple(dict.fromkeys(targets))
+
+
+def _configured_repository(azure_devops: AzureDevOpsSettings, url: str) -> Repository | None:
+    """The configured repository `url` names (Argo CD and Azure DevOps compare URLs case-insensitively)."""
+    return next((repo for repo in azure_devops.repositories if repo.url.lower() == url.lower()), None)
+
+
+def _extension_install(reader: ConfigReader) -> ExtensionInstall:
+    version = reader.matching(
+        "extensionVersion", reader.text("extensionVersion"),
+        lambda v: not v or (bool(re.match(r"^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(-[0-9A-Za-z.]+)?$", v)) and not v.startswith("0.0.")),
+        "empty, or a 1.0.0-preview or newer version (0.0.x uses the legacy settings)",
+    )
+    extra: dict[str, str] = {}
+    for entry in reader.strings("extensionSettings"):
+        key, separator, value = entry.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            reader.fail("extensionSettings", entry, '"key=value" entries')
+        elif key in LEGACY_EXTENSION_KEYS:
+            reader.fail("extensionSettings", entry, f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_KEYS[key]}")
+        elif CREDENTIAL_SETTING.search(compact(key.rsplit(".", 1)[-1])):
+            reader.problems.append(f"{PROJECT}:extensionSettings sets {key}: {PAT_FREE_OPTIONS}")
+        elif key in OWNED_EXTENSION_KEYS:
+            reader.fail("extensionSettings", entry, f"no {key}: the program sets it (extensionHighAvailability, the identity's client ID)")
+        else:
+            extra[key] = value.strip()
+    return ExtensionInstall(
+        release_train=reader.matching(
+            "extensionReleaseTrain", reader.text("extensionReleaseTrain"),
+            lambda v: bool(re.match(r"^[A-Za-z][A-Za-z0-9-]{0,31}$", v)), "a release train name such as preview or stable",
+        ),
+        version=version or None,
+        high_availability=reader.boolean("extensionHighAvailability"),
+        extra=tuple(sorted(extra.items())),
+    )
+
+
+def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> BootstrapSettings | None:
+    enabled = reader.boolean("bootstrapApplication")
+    timeout = reader.integer("bootstrapTimeoutSeconds", 60, 3600)
+    path = reader.matching(
+        "bootstrapPath", reader.text("bootstrapPath"),
+        lambda v: not v.startswith("/") and ".." not in v.split("/") and len(v) <= 400 and bool(re.match(r"^[\w./ -]+$", v)),
+        "a relative path inside the repository, e.g. apps/bootstrap",
+    )
+    revision = reader.matching(
+        "bootstrapTargetRevision", reader.text("bootstrapTargetRevision"),
+        # Also a pulumi.com/waitFor value, which may not hold "=" (pulumi-kubernetes refuses it as ambiguous).
+        lambda v: len(v) <= 250 and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", v)) and ".." not in v,
+        "a branch, tag or commit such as HEAD, main or v1.2.0",
+    )
+    wanted = reader.text("bootstrapRepository")
+    if not enabled or not azure_devops.repositories:
+        return None
+    repository = _configured_repository(azure_devops, wanted) if wanted else azure_devops.repositories[0]
+    if repository is None:
+        reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
+        return None
+    return BootstrapSettings(repository, path, revision, timeout)
