@@ -1,7 +1,5 @@
 """Argo CD as the AKS Microsoft.ArgoCD extension (preview), with a workload-identity repo-server."""
 
-from __future__ import annotations
-
 from typing import NotRequired, TypedDict
 
 import pulumi

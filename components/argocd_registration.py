@@ -1,8 +1,6 @@
 """What Argo CD is told about the repositories, shared by both ways of installing it: the credential-free
 repository Secrets and the bootstrap Application that proves access."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict

@@ -1,7 +1,5 @@
 """Argo CD from the community argo-cd Helm chart, with a workload-identity repo-server (and commit-server)."""
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 import pulumi

@@ -1,7 +1,5 @@
 """The AKS cluster, new or adopted, with the OIDC issuer and workload identity on."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 

@@ -1,7 +1,5 @@
 """What the identity may do in Azure DevOps: a Basic entitlement, then read access to the repositories."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Mapping, Sequence
 from functools import partial

@@ -6,8 +6,6 @@ its server address and CA certificate and replace the exec block with one that r
 gets a fresh Entra token from the machine running `pulumi up`.
 """
 
-from __future__ import annotations
-
 import base64
 from typing import Any
 

@@ -3,8 +3,6 @@
 They are part of the package's schema too, so a TypeScript or YAML caller sees the same choices.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 PACKAGE = "argocd-wi"

@@ -1,7 +1,5 @@
 """The user-assigned identity Argo CD runs as, and the federated credentials that let pods use it."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
-
-PROJECT = "argocd-aks-wi"
+from settings.schema import PROJECT as PROJECT  # re-exported: the namespace every message names keys in
 
 
 class ConfigError(ValueError):

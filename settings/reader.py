@@ -107,11 +107,14 @@ class ConfigReader:
                 self.problems.append(f"{PROJECT}:{key} is required: a list with at least one entry")
             return tuple(self._default(key) or ())
         parsed: Any = None  # not a list: refused below
+        if not value.lstrip().startswith(("[", "{", '"')):
+            # Plain text, as `pulumi new` writes a prompted value: comma-separated entries.
+            parsed = value.split(",")
         # RecursionError: deeply nested JSON such as "[[[[..."
         with contextlib.suppress(ValueError, RecursionError):
-            parsed = json.loads(value)
+            parsed = parsed if parsed is not None else json.loads(value)
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            self.fail(key, value, "a list of strings (YAML sequence under the key)")
+            self.fail(key, value, "a list of strings (YAML sequence under the key, or comma-separated text)")
             return ()
         invisible = [item for item in parsed if has_invisible_characters(item.strip())]
         for item in invisible:

@@ -1,0 +1,20 @@
+"""The components this package offers to every Pulumi language, in the order a program chains them."""
+
+import pulumi
+
+from components.argocd_extension import ArgoCdExtension
+from components.argocd_release import ArgoCdRelease
+from components.cluster import AksCluster
+from components.devops_access import AzureDevOpsAccess
+from components.vocabulary import PACKAGE
+from components.workload_identity import WorkloadIdentity
+
+COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
+    AksCluster,
+    WorkloadIdentity,
+    AzureDevOpsAccess,
+    ArgoCdRelease,
+    ArgoCdExtension,
+)
+
+__all__ = ["COMPONENTS", "PACKAGE"]
