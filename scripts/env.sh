@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.requirements.sha256
-wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+wanted="$(cat requirements.txt requirements-dev.txt requirements-doctor.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "installing requirements-dev.txt into .venv (first run takes about a minute)" >&2
   if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt > .venv/pip.log 2>&1; then

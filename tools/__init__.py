@@ -1,0 +1,1 @@
+"""Tools run beside the Pulumi program, never by `pulumi up` itself."""

@@ -1,0 +1,183 @@
+"""Link 5: Azure DevOps accepts the identity's token, licenses it, and lets it read (and push) the repositories.
+
+Every call is a GET with the identity's own token: nothing is written. Push permission is evaluated with
+Azure DevOps' permission-evaluation endpoint for the caller (the identity) on the repository's security token;
+branch policies and branch-level denies are not evaluated (nothing reads them without writing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from settings import split_repository_url
+from tools.doctor.context import Context
+from tools.doctor.report import Check, broken, ok, skipped, unknown
+
+LINK = 5
+TIMEOUT_SECONDS = 20
+# Git Repositories security namespace and its GenericContribute bit (Azure DevOps security namespace reference).
+GIT_NAMESPACE = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+GENERIC_CONTRIBUTE = 4
+# Licences that cannot read code (Stakeholder) or mean no licence at all.
+NO_CODE_ACCESS = {"stakeholder", "none"}
+
+
+def check(context: Context) -> list[Check]:
+    if context.devops_token is None:
+        return [skipped(LINK, "Azure DevOps not asked", "no Azure DevOps token: the exchange (link 4) failed")]
+    found = [_known(context)]
+    if found[0].status.value != "ok":
+        return found
+    found.append(_access_level(context))
+    found.extend(_readable(context, url) for url in context.outputs.read_repositories)
+    found.extend(_pushable(context, url) for url in context.outputs.write_repositories)
+    return found
+
+
+def _get(context: Context, url: str, token: str | None = None) -> requests.Response:
+    return context.http.get(
+        url, headers={"Authorization": f"Bearer {token or context.devops_token}", "Accept": "application/json"},
+        timeout=TIMEOUT_SECONDS, allow_redirects=False,
+    )
+
+
+def _signed_out(response: requests.Response) -> bool:
+    """Azure DevOps answers an unaccepted token with 401, or with a sign-in page (203 or a 302 redirect)."""
+    return response.status_code in (203, 302, 401) or "json" not in response.headers.get("Content-Type", "")
+
+
+def _known(context: Context) -> Check:
+    outputs = context.outputs
+    response = _get(context, f"{outputs.organization_url}/_apis/connectionData")
+    if response.status_code == 200 and not _signed_out(response):
+        user = response.json().get("authenticatedUser") or {}
+        context.member_id = str(user.get("id") or "")
+        return ok(LINK, f"{outputs.organization_url} knows the identity ({user.get('providerDisplayName') or context.member_id})")
+    principal = outputs.identity_principal_id or "<identityPrincipalId>"
+    return broken(
+        LINK, f"{outputs.organization_url} does not accept the identity's token (HTTP {response.status_code})",
+        "the identity has no entitlement in the organisation, or the organisation is not connected to the "
+        f"identity's tenant {outputs.tenant_id}",
+        f"{outputs.pulumi('up')} (it adds the service principal entitlement); check with "
+        f"az devops user show --user {principal} --org {outputs.organization_url}",
+    )
+
+
+def _access_level(context: Context) -> Check:
+    """The identity's licence, read with its own token, else with the person's (Azure DevOps may refuse either)."""
+    outputs = context.outputs
+    member_id = context.member_id
+    org = outputs.organization
+    url = f"https://vsaex.dev.azure.com/{org}/_apis/serviceprincipalentitlements/{member_id}?api-version=7.1-preview.1"
+    response = _get(context, url)
+    if response.status_code != 200 or _signed_out(response):
+        person = context.azure.devops_token()
+        if person:
+            context.redact.add(person)
+            response = _get(context, url, person)
+    if response.status_code != 200 or _signed_out(response):
+        return unknown(
+            LINK, "access level not readable",
+            f"neither the identity nor you may read its entitlement (HTTP {response.status_code}); "
+            "the repository reads below still show whether it can read code",
+            f"a Project Collection Administrator can: az devops user show --user {outputs.identity_principal_id or member_id} "
+            f"--org {outputs.organization_url}",
+        )
+    level: dict[str, Any] = response.json().get("accessLevel") or {}
+    licence = str(level.get("accountLicenseType") or "none")
+    if licence.lower() not in NO_CODE_ACCESS:
+        return ok(LINK, f"access level {level.get('licenseDisplayName') or licence} (not Stakeholder)")
+    return broken(
+        LINK, f"access level {licence}", "Stakeholder (or no licence) cannot read Git repositories: every fetch gets 401/403",
+        f"{outputs.pulumi('up')} (the entitlement is Basic, express in the API); or Organisation settings → Users → "
+        "set the identity's access level to Basic",
+    )
+
+
+def _repository_url(url: str) -> tuple[str, str, str] | None:
+    parts = split_repository_url(url)
+    if parts is None:
+        return None
+    org, project, name = parts
+    return org, project, f"https://dev.azure.com/{org}/{quote(project)}/_apis/git/repositories/{quote(name)}?api-version=7.1"
+
+
+def _readable(context: Context, url: str) -> Check:
+    outputs = context.outputs
+    parts = _repository_url(url)
+    if parts is None:
+        return unknown(LINK, f"{url}: not an https://dev.azure.com/<org>/<project>/_git/<repo> URL", "cannot check it")
+    _, project, api = parts
+    response = _get(context, api)
+    status = response.status_code
+    if status == 200 and not _signed_out(response):
+        body = response.json()
+        context.repository_ids[url] = (str((body.get("project") or {}).get("id")), str(body.get("id")))
+        return ok(LINK, f"can read {url}")
+    grant_fix = f"{outputs.pulumi('up')} (it grants GenericRead, or Readers membership with accessModel readers)"
+    if _signed_out(response):
+        return broken(
+            LINK, f"cannot read {url}: HTTP {status}, Azure DevOps wants a sign-in",
+            "the token is not accepted for this organisation: no Basic licence, or not a member", grant_fix,
+        )
+    if status == 403:
+        return broken(
+            LINK, f"cannot read {url}: HTTP 403", f"the identity may not read project {project}: no GenericRead on the "
+            "repository (accessModel repositories) or not in the project's Readers group (accessModel readers)", grant_fix,
+        )
+    if status == 404:
+        return _not_found(context, url, api, grant_fix)
+    return unknown(LINK, f"cannot read {url}: HTTP {status}", "an answer the doctor does not know how to explain")
+
+
+def _not_found(context: Context, url: str, api: str, grant_fix: str) -> Check:
+    # Azure DevOps answers "no such repository" and "not allowed to see it" alike (TF401019); the person's own
+    # token, when they can see the repository, tells the two apart.
+    person = context.azure.devops_token()
+    if person:
+        context.redact.add(person)
+        seen = _get(context, api, person)
+        if seen.status_code == 200 and not _signed_out(seen):
+            return broken(
+                LINK, f"cannot read {url}: HTTP 404 for the identity", "the repository exists (you can see it); the identity "
+                "has no read permission on it", grant_fix,
+            )
+        if seen.status_code == 404:
+            return broken(
+                LINK, f"cannot read {url}: HTTP 404", "no repository by that name in the project (you cannot see it either)",
+                "correct the URL in the config key repositories, then " + context.outputs.pulumi("up"),
+            )
+    return broken(
+        LINK, f"cannot read {url}: HTTP 404", "the repository does not exist under that name, or the identity may not "
+        "read it (Azure DevOps answers both alike)",
+        "check the name in the config key repositories; if it is right, " + grant_fix,
+    )
+
+
+def _pushable(context: Context, url: str) -> Check:
+    ids = context.repository_ids.get(url)
+    if ids is None:
+        found = _readable(context, url)
+        if found.status.value != "ok":
+            return found
+        ids = context.repository_ids[url]
+    project_id, repository_id = ids
+    outputs = context.outputs
+    security_token = f"repoV2/{project_id}/{repository_id}"
+    response = _get(
+        context, f"{outputs.organization_url}/_apis/permissions/{GIT_NAMESPACE}/{GENERIC_CONTRIBUTE}"
+        f"?tokens={quote(security_token, safe='')}&alwaysAllowAdministrators=false&api-version=7.1",
+    )
+    if response.status_code != 200 or _signed_out(response):
+        return unknown(LINK, f"cannot evaluate push permission on {url}: HTTP {response.status_code}", "no answer to evaluate")
+    if (response.json().get("value") or [False])[0] is True:
+        return ok(LINK, f"may push to {url} (Contribute; branch policies not evaluated)")
+    return broken(
+        LINK, f"may not push to {url}", "the identity lacks Contribute (GenericContribute) on the repository, which the "
+        "Source Hydrator's commit-server needs",
+        f"az devops security permission update --org {outputs.organization_url} --namespace-id {GIT_NAMESPACE} "
+        f"--subject <identity descriptor> --token {security_token} --allow-bit {GENERIC_CONTRIBUTE}",
+    )
