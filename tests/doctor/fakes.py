@@ -111,11 +111,12 @@ class World:
         "oidcIssuerProfile": {"enabled": True, "issuerUrl": ISSUER},
         "securityProfile": {"workloadIdentity": {"enabled": True}},
     })
-    credentials: list[dict[str, Any]] | None = field(default_factory=lambda: [{
+    credentials: list[dict[str, Any]] = field(default_factory=lambda: [{
         "name": "cluster-repo-server", "issuer": ISSUER, "subject": f"system:serviceaccount:{NAMESPACE}:argocd-repo-server",
         "audiences": [AUDIENCE],
     }])
-    """None: the CLI may not list them."""
+    credentials_readable: bool = True
+    """False: the person may not list the credentials (they still exist for Entra)."""
     deployments: list[dict[str, Any]] = field(default_factory=lambda: [deployment("repo-server", "argocd-repo-server")])
     service_accounts: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         "argocd-repo-server": service_account("argocd-repo-server"),
@@ -127,6 +128,7 @@ class World:
     })
     token_issuer: str = ISSUER
     """The issuer the cluster's API server writes into the tokens it issues."""
+    may_read_namespace: bool = True
     may_create_tokens: bool = True
     entra_error: str | None = None
     """Force an AADSTS code (for failures the World cannot otherwise produce, such as clock skew)."""
@@ -151,7 +153,6 @@ class World:
         self.deployments.append(deployment("commit-server", "argocd-commit-server"))
         self.service_accounts["argocd-commit-server"] = service_account("argocd-commit-server")
         self.pods.append(pod("commit-server"))
-        assert self.credentials is not None
         self.credentials.append({
             "name": "cluster-commit-server", "issuer": ISSUER,
             "subject": f"system:serviceaccount:{NAMESPACE}:argocd-commit-server", "audiences": [AUDIENCE],
@@ -175,7 +176,7 @@ class World:
         if command == "aks show":
             return json.dumps(self.aks)
         if command == "identity federated-credential list":
-            if self.credentials is None:
+            if not self.credentials_readable:
                 raise AzError("ERROR: (AuthorizationFailed) The client does not have authorization to perform action")
             return json.dumps(self.credentials)
         if command == "account get-access-token":
@@ -211,13 +212,13 @@ def _matches(selector: str, labels: dict[str, str]) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     server: LoopbackServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
@@ -263,6 +264,9 @@ def _kubernetes(world: World, method: str, path: str, query: dict[str, str], bod
         return 200, {"items": [copy.deepcopy(i) for i in items if _matches(selector, i["metadata"].get("labels") or {})]}
 
     prefix = f"/namespaces/{NAMESPACE}"
+    if not world.may_read_namespace:
+        return 403, {"kind": "Status", "code": 403, "message": f'User "someone@contoso.com" cannot list resource "deployments" '
+                                                               f'in API group "apps" in the namespace "{NAMESPACE}"'}
     if path == f"/apis/apps/v1{prefix}/deployments":
         return listed(world.deployments)
     if path == f"/api/v1{prefix}/pods":
@@ -321,7 +325,7 @@ def _entra(world: World, path: str, body: str) -> tuple[int, Any]:
         return _aadsts("50027", "Invalid JWT token.")
     claims = _claims(assertion)
     audiences = claims.get("aud") or []
-    for credential in world.credentials or []:
+    for credential in world.credentials:
         if (credential["issuer"] == claims["iss"] and credential["subject"] == claims["sub"]
                 and any(audience in credential["audiences"] for audience in audiences)):
             return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": world.devops_token}

@@ -67,7 +67,11 @@ class CannotRunError(Exception):
 
 
 def exit_code(checks: Iterable[Check]) -> int:
-    return EXIT_BROKEN if any(check.status is Status.BROKEN for check in checks) else EXIT_HEALTHY
+    """1 when a link is broken; else 2 when a link could not be checked (a healthy verdict would be a guess)."""
+    statuses = {check.status for check in checks}
+    if Status.BROKEN in statuses:
+        return EXIT_BROKEN
+    return EXIT_COULD_NOT_RUN if Status.UNKNOWN in statuses else EXIT_HEALTHY
 
 
 class Redactor:

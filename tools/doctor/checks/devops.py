@@ -31,8 +31,9 @@ def check(context: Context) -> list[Check]:
     found = [_known(context)]
     if found[0].status.value != "ok":
         return found
-    found.append(_access_level(context))
-    found.extend(_readable(context, url) for url in context.outputs.read_repositories)
+    reads = [_readable(context, url) for url in context.outputs.read_repositories]
+    found.append(_access_level(context, reads_code=any(read.status.value == "ok" for read in reads)))
+    found.extend(reads)
     found.extend(_pushable(context, url) for url in context.outputs.write_repositories)
     return found
 
@@ -66,8 +67,9 @@ def _known(context: Context) -> Check:
     )
 
 
-def _access_level(context: Context) -> Check:
-    """The identity's licence, read with its own token, else with the person's (Azure DevOps may refuse either)."""
+def _access_level(context: Context, reads_code: bool) -> Check:
+    """The identity's licence, read with its own token, else with the person's (Azure DevOps may refuse either);
+    when neither may read it, a repository the identity could read shows it is not Stakeholder."""
     outputs = context.outputs
     member_id = context.member_id
     org = outputs.organization
@@ -78,11 +80,12 @@ def _access_level(context: Context) -> Check:
         if person:
             context.redact.add(person)
             response = _get(context, url, person)
+    if (response.status_code != 200 or _signed_out(response)) and reads_code:
+        return ok(LINK, "access level not readable, but not Stakeholder: the identity reads a repository below")
     if response.status_code != 200 or _signed_out(response):
         return unknown(
             LINK, "access level not readable",
-            f"neither the identity nor you may read its entitlement (HTTP {response.status_code}); "
-            "the repository reads below still show whether it can read code",
+            f"neither the identity nor you may read its entitlement (HTTP {response.status_code})",
             f"a Project Collection Administrator can: az devops user show --user {outputs.identity_principal_id or member_id} "
             f"--org {outputs.organization_url}",
         )
