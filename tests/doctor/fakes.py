@@ -147,6 +147,8 @@ class World:
     devops_token: str = field(default_factory=lambda: f"eyJ0eXAiOiJKV1QifQ.devops-{uuid.uuid4().hex}.sig{uuid.uuid4().hex}")
     person_token: str = field(default_factory=lambda: f"eyJ0eXAiOiJKV1QifQ.person-{uuid.uuid4().hex}.sig{uuid.uuid4().hex}")
     issued_service_account_tokens: list[str] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    """What reached the Entra fake (form fields, the assertion left out)."""
 
     def with_hydrator(self) -> World:
         self.outputs |= {"commitServerServiceAccount": "argocd-commit-server", "writeRepositories": [HYDRATED]}
@@ -314,6 +316,7 @@ def _entra(world: World, path: str, body: str) -> tuple[int, Any]:
     if not match:
         return 404, {"error": "not_found"}
     form = {key: values[0] for key, values in parse_qs(body).items()}
+    world.token_requests.append({key: value for key, value in form.items() if key != "client_assertion"})
     if world.entra_error:
         return _aadsts(world.entra_error, "Client assertion is not within its valid time range.")
     if match.group(1) != TENANT:
