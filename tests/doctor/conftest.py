@@ -48,10 +48,10 @@ def world(server: LoopbackServer) -> World:
 
 @pytest.fixture
 def doctor(server: LoopbackServer, tmp_path: Path) -> Callable[..., Run]:
-    def run(*args: str, outputs: bool = True) -> Run:
+    def run(*args: str, outputs: bool = True, api_server: str | None = None) -> Run:
         world = server.world
         config = tmp_path / "kubeconfig"
-        config.write_text(kubeconfig(server.base))
+        config.write_text(kubeconfig(server.base, api_server))
         outputs_file = tmp_path / "outputs.json"
         outputs_file.write_text(json.dumps(world.outputs))
         stdout, stderr = io.StringIO(), io.StringIO()

@@ -418,10 +418,12 @@ def loopback_session(base: str) -> requests.Session:
     return session
 
 
-def kubeconfig(base: str) -> str:
+def kubeconfig(base: str, api_server: str | None = None) -> str:
+    """The person's kubeconfig: a context named after the cluster (as az aks get-credentials writes) and a current
+    context of another cluster, which the doctor must not use."""
     return json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "someone-else",
-        "clusters": [{"name": CLUSTER, "cluster": {"server": f"{base}/k8s"}},
+        "clusters": [{"name": CLUSTER, "cluster": {"server": api_server or f"{base}/k8s"}},
                      {"name": "other", "cluster": {"server": "https://other.example.invalid"}}],
         "users": [{"name": "someone", "user": {"token": "kube-credential-of-the-person"}}],
         "contexts": [{"name": CLUSTER, "context": {"cluster": CLUSTER, "user": "someone"}},

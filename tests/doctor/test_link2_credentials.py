@@ -13,7 +13,7 @@ def test_a_deployment_running_as_another_service_account_names_the_config_key(wo
     run = doctor()
     assert run.code == 1
     summary = (
-        f"{'repo-server'} runs as argocd/{CHART_DEFAULT}, but no federated credential trusts "
+        f"repo-server runs as argocd/{CHART_DEFAULT}, but no federated credential trusts "
         f"system:serviceaccount:argocd:{CHART_DEFAULT}"
     )
     assert run.finding(summary) == [
@@ -28,7 +28,8 @@ def test_a_credential_for_another_subject_lists_what_is_trusted(world: World, do
     world.credentials[0]["subject"] = "system:serviceaccount:gitops:argocd-repo-server"
     run = doctor()
     assert run.code == 1
-    summary = "repo-server runs as argocd/argocd-repo-server, but no federated credential trusts system:serviceaccount:argocd:argocd-repo-server"
+    summary = ("repo-server runs as argocd/argocd-repo-server, but no federated credential trusts "
+               "system:serviceaccount:argocd:argocd-repo-server")
     assert run.finding(summary)[1:] == [
         "cause: Entra would answer AADSTS70021; the credentials trust system:serviceaccount:gitops:argocd-repo-server",
         "fix:   pulumi config set repoServerServiceAccount argocd-repo-server -s dev && pulumi up -s dev",

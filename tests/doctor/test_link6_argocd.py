@@ -89,8 +89,8 @@ def test_a_bootstrap_application_that_cannot_fetch_shows_its_condition(world: Wo
     world.applications["bootstrap"] = {"status": {
         "sync": {"status": "Unknown"}, "health": {"status": "Healthy"},
         "conditions": [{"type": "ComparisonError", "message": (
-            f"Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = "
-            f"failed to list refs: authentication required\nmore detail")}],
+            "Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = "
+            "failed to list refs: authentication required\nmore detail")}],
     }}
     run = doctor()
     assert run.code == 1
