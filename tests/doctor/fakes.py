@@ -311,6 +311,13 @@ def _aadsts(code: str, text: str) -> tuple[int, dict[str, Any]]:
     }
 
 
+FORCED_ENTRA_ERRORS = {
+    "700024": "Client assertion is not within its valid time range.",
+    "70021": "No matching federated identity record found for presented assertion.",
+    "50058": "A silent sign-in request was sent but no user is signed in.",
+}
+
+
 def _entra(world: World, path: str, body: str) -> tuple[int, Any]:
     match = re.fullmatch(r"/([^/]+)/oauth2/v2.0/token", path)
     if not match:
@@ -318,7 +325,7 @@ def _entra(world: World, path: str, body: str) -> tuple[int, Any]:
     form = {key: values[0] for key, values in parse_qs(body).items()}
     world.token_requests.append({key: value for key, value in form.items() if key != "client_assertion"})
     if world.entra_error:
-        return _aadsts(world.entra_error, "Client assertion is not within its valid time range.")
+        return _aadsts(world.entra_error, FORCED_ENTRA_ERRORS[world.entra_error])
     if match.group(1) != TENANT:
         return _aadsts("90002", f"Tenant '{match.group(1)}' not found.")
     if form.get("client_id") != world.outputs["identityClientId"] or form.get("client_id") != CLIENT_ID:

@@ -13,9 +13,25 @@ def test_no_matching_federated_record_names_the_presented_issuer_and_subject(wor
         "✗ Entra refused the exchange: AADSTS70021",
         f"cause: no federated credential matches: the token names issuer {ISSUER} and subject "
         "system:serviceaccount:argocd:argocd-repo-server; compare them with links 1 and 2",
-        "fix:   pulumi up -s dev",
+        "fix:   the fix under link 2 above",
     ]
     assert run.finding("Azure DevOps not asked")[1] == "cause: no Azure DevOps token: the exchange (link 4) failed"
+
+
+def test_no_matching_record_while_links_1_and_2_hold_asks_for_pulumi_up(world: World, doctor) -> None:
+    world.entra_error = "70021"  # e.g. a credential deleted and recreated by hand, still propagating
+    run = doctor()
+    assert run.finding("Entra refused the exchange: AADSTS70021")[2] == "fix:   pulumi up -s dev"
+
+
+def test_an_unmapped_code_shows_entras_own_words(world: World, doctor) -> None:
+    world.entra_error = "50058"
+    run = doctor()
+    assert run.code == 1
+    assert run.finding("Entra refused the exchange: AADSTS50058")[1:] == [
+        "cause: AADSTS50058: A silent sign-in request was sent but no user is signed in.",
+        "fix:   see the AADSTS code at https://login.microsoftonline.com/error",
+    ]
 
 
 def test_an_unknown_client_id_means_a_deleted_identity_or_stale_outputs(world: World, doctor) -> None:

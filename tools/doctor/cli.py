@@ -26,6 +26,7 @@ from tools.doctor.report import (
     CannotRunError,
     Check,
     Redactor,
+    Status,
     exit_code,
     render_cannot_run_json,
     render_json,
@@ -115,7 +116,10 @@ def _run_links(context: Context) -> list[Check]:
     checks: list[Check] = []
     for link, check in LINKS:
         try:
-            checks.extend(check(context))
+            found = check(context)
+            checks.extend(found)
+            if any(finding.status is Status.BROKEN for finding in found):
+                context.broken_links.add(link)
         except KubeError as error:
             checks.append(unknown(link, "could not read the cluster", f"Kubernetes answered {error.status}: {error.reason}"))
         except requests.RequestException as error:

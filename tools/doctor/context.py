@@ -56,6 +56,8 @@ class Context:
     """Session for Entra and Azure DevOps (tests route it to loopback fakes)."""
     azure: AzureCli
     redact: Redactor
+    broken_links: set[int] = field(default_factory=set)
+    """Links already found broken, so a later symptom can point at its cause instead of repeating a fix."""
     workloads: list[Workload] = field(default_factory=list)
     """Filled by the federated-credential link: what later links check."""
     devops_token: str | None = None

@@ -78,13 +78,16 @@ def _explain(context: Context, claims: dict[str, Any], message: str) -> Check:
     match = re.search(r"AADSTS(\d+)", message)
     code = match.group(1) if match else ""
     presented = f"the token names issuer {claims.get('iss')} and subject {claims.get('sub')}"
+    earlier = sorted(context.broken_links & {1, 2})
+    # When link 1 or 2 already names the mismatch, its fix is the one to apply; else pulumi up rewrites the credentials.
+    match_fix = f"the fix under link {earlier[0]} above" if earlier else outputs.pulumi("up")
     summary = f"Entra refused the exchange: AADSTS{code}" if code else "Entra refused the exchange"
     causes = {
         # Entra error codes: learn.microsoft.com/entra/identity-platform/reference-error-codes
-        "70021": (f"no federated credential matches: {presented}; compare them with links 1 and 2", outputs.pulumi("up")),
-        "700211": (f"no federated credential trusts the issuer: {presented}", outputs.pulumi("up")),
-        "700212": ("no federated credential has the audience api://AzureADTokenExchange", outputs.pulumi("up")),
-        "700213": (f"no federated credential trusts the subject: {presented}", outputs.pulumi("up")),
+        "70021": (f"no federated credential matches: {presented}; compare them with links 1 and 2", match_fix),
+        "700211": (f"no federated credential trusts the issuer: {presented}", match_fix),
+        "700212": ("no federated credential has the audience api://AzureADTokenExchange", match_fix),
+        "700213": (f"no federated credential trusts the subject: {presented}", match_fix),
         "700016": (
             f"no application with client ID {outputs.identity_client_id} in tenant {outputs.tenant_id}: "
             "the identity was deleted or the stack's outputs are stale",
@@ -99,7 +102,8 @@ def _explain(context: Context, claims: dict[str, Any], message: str) -> Check:
             f"az account show --query tenantId; then {outputs.pulumi('refresh')}",
         ),
     }
-    cause, fix = causes.get(code, (_first_line(message), "see the AADSTS code at https://login.microsoftonline.com/error"))
+    entra_words = _first_line(message[match.start():] if match else message)
+    cause, fix = causes.get(code, (entra_words, "see the AADSTS code at https://login.microsoftonline.com/error"))
     return broken(LINK, summary, cause, fix)
 
 
