@@ -142,7 +142,8 @@ class World:
     readable: set[str] = field(default_factory=lambda: {"platform/gitops", "platform/gitops-hydrated"})
     forbidden: set[str] = field(default_factory=set)
     """Repositories answering 403 (project-level denial) instead of 404."""
-    pushable: set[str] = field(default_factory=lambda: {"platform/gitops-hydrated"})
+    push_bits: dict[str, int] = field(default_factory=lambda: {"platform/gitops-hydrated": 4 | 16 | 64})
+    """Git permission bits the identity holds per repository (GenericContribute 4, CreateBranch 16, ManageNote 64)."""
     # Token values: the doctor must never print any of them.
     devops_token: str = field(default_factory=lambda: f"eyJ0eXAiOiJKV1QifQ.devops-{uuid.uuid4().hex}.sig{uuid.uuid4().hex}")
     person_token: str = field(default_factory=lambda: f"eyJ0eXAiOiJKV1QifQ.person-{uuid.uuid4().hex}.sig{uuid.uuid4().hex}")
@@ -376,9 +377,9 @@ def _devops(world: World, host: str, path: str, query: dict[str, str], authoriza
         return 200, {"id": repository["id"], "name": match.group(2), "project": {"id": repository["project"]}}
     match = re.fullmatch(rf"/{ORG}/_apis/permissions/([^/]+)/(\d+)", path)
     if match:
-        wanted = query.get("tokens", "")
-        allowed = {f"repoV2/{repo['project']}/{repo['id']}" for key, repo in world.repositories.items() if key in world.pushable}
-        return 200, {"count": 1, "value": [identity and wanted in allowed]}
+        bits = int(match.group(2))
+        held = {f"repoV2/{repo['project']}/{repo['id']}": world.push_bits.get(key, 0) for key, repo in world.repositories.items()}
+        return 200, {"count": 1, "value": [identity and held.get(query.get("tokens", ""), 0) & bits == bits]}
     return 404, {"message": f"the fake Azure DevOps does not serve {path}"}
 
 

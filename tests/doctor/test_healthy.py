@@ -45,7 +45,7 @@ def test_with_the_source_hydrator_the_commit_server_and_push_permission_are_chec
     run = doctor()
     assert run.code == 0, run.out
     assert "✓ commit-server runs as argocd/argocd-commit-server; credential cluster-commit-server trusts it" in run.lines()
-    assert f"✓ may push to {HYDRATED} (Contribute; branch policies not evaluated)" in run.lines()
+    assert f"✓ may push to {HYDRATED} (GenericContribute, ManageNote; branch policies not evaluated)" in run.lines()
     assert f"✓ Secret write-hydrated (repository-write) covers {HYDRATED}: workload identity, no other credential" in run.lines()
 
 

@@ -79,16 +79,24 @@ def test_a_project_level_denial_is_a_missing_grant(world: World, doctor) -> None
     ]
 
 
-def test_a_hydration_target_without_contribute_names_the_permission_bit(world: World, doctor) -> None:
+def test_a_hydration_target_without_contribute_and_notes_names_the_missing_bits(world: World, doctor) -> None:
     world.with_hydrator()
-    world.pushable.clear()
+    world.push_bits["platform/gitops-hydrated"] = 2 | 16
     run = doctor()
     assert run.code == 1
-    assert run.finding(f"may not push to {HYDRATED}") == [
-        f"✗ may not push to {HYDRATED}",
-        "cause: the identity lacks Contribute (GenericContribute) on the repository, which the Source Hydrator's "
-        "commit-server needs",
-        "fix:   az devops security permission update --org https://dev.azure.com/contoso --namespace-id "
-        "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87 --subject <identity descriptor> --token repoV2/project-platform-id/repo-hydrated-id "
-        "--allow-bit 4",
+    assert run.finding(f"may not push to {HYDRATED}: no GenericContribute, ManageNote") == [
+        f"✗ may not push to {HYDRATED}: no GenericContribute, ManageNote",
+        "cause: the Source Hydrator's commit-server pushes commits (GenericContribute) and a Git note per commit (ManageNote)",
+        "fix:   pulumi up -s dev (it grants them to hydration targets); by hand: az devops security permission update "
+        "--org https://dev.azure.com/contoso --namespace-id 2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87 --subject "
+        "<identity's group descriptor> --token repoV2/project-platform-id/repo-hydrated-id --allow-bit 68",
     ]
+
+
+def test_without_create_branch_the_push_holds_but_says_branches_must_exist(world: World, doctor) -> None:
+    world.with_hydrator()
+    world.push_bits["platform/gitops-hydrated"] = 4 | 64
+    run = doctor()
+    assert run.code == 0
+    assert (f"✓ may push to {HYDRATED} (GenericContribute, ManageNote; no CreateBranch, so every target branch must "
+            "exist; branch policies not evaluated)") in run.lines()

@@ -42,11 +42,20 @@ def test_a_secret_holding_a_password_names_the_patch_that_removes_it(world: Worl
     assert run.code == 1
     assert run.finding(f"Secret repo-gitops (repository) for {REPO} holds username, password") == [
         f"✗ Secret repo-gitops (repository) for {REPO} holds username, password",
-        "cause: another credential wins over useAzureWorkloadIdentity and is used silently",
+        "cause: password wins over useAzureWorkloadIdentity, which is then silently ignored",
         """fix:   kubectl --namespace argocd patch secret repo-gitops --type=json -p '[{"op":"remove","path":"/data/username"},"""
         """{"op":"remove","path":"/data/password"}]'""",
     ]
     assert "not-a-real-pat" not in run.out
+
+
+def test_a_username_alone_is_named_as_a_leftover(world: World, doctor) -> None:
+    world.secrets = [repository_secret("repo-gitops", REPO, username="argocd")]
+    run = doctor()
+    assert run.code == 1
+    assert run.finding(f"Secret repo-gitops (repository) for {REPO} holds username")[1] == (
+        "cause: a leftover of a credential setup: this program registers repositories with workload identity only"
+    )
 
 
 def test_a_secret_without_use_azure_workload_identity_names_the_field(world: World, doctor) -> None:

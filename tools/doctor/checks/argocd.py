@@ -14,14 +14,13 @@ from tools.doctor.report import Check, broken, ok, unknown
 LINK = 6
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 # The releases with all three Azure DevOps workload-identity fixes (argo-cd#23100, #23348, #23478): v3.0.13+
-# on the 3.0 line, v3.1.1+ on 3.1, and every release from v3.2.0.
+# on the 3.0 line, v3.1.1+ on 3.1, and every release from v3.2.0 (docs/facts.md#argo-cd-versions-and-bugs).
 SAFE_FLOORS = {(3, 0): (3, 0, 13), (3, 1): (3, 1, 1)}
 FIRST_SAFE_MINOR = (3, 2)
-# Fields that give Argo CD another credential; any of them wins over useAzureWorkloadIdentity.
-CREDENTIAL_FIELDS = (
-    "username", "password", "bearerToken", "sshPrivateKey", "tlsClientCertData", "tlsClientCertKey",
-    "githubAppPrivateKey", "gcpServiceAccountKey",
-)
+# Credentials Argo CD uses before workload identity, which is then silently ignored
+# (docs/facts.md#argo-cd-repository-secrets); and fields that are not used first but have no place here either.
+WINNING_CREDENTIALS = ("password", "bearerToken", "sshPrivateKey", "githubAppPrivateKey", "gcpServiceAccountKey")
+CREDENTIAL_FIELDS = ("username", *WINNING_CREDENTIALS, "tlsClientCertData", "tlsClientCertKey")
 READ_TYPES = ("repository", "repo-creds")
 WRITE_TYPES = ("repository-write", "repo-write-creds")
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
@@ -78,7 +77,7 @@ def _field(secret: dict[str, Any], name: str) -> str | None:
 
 
 def _normalise(url: str) -> str:
-    # Argo CD compares repository URLs lower-cased and without a trailing .git (FACTS: URL normalisation).
+    # Argo CD compares repository URLs lower-cased and without a trailing .git (docs/facts.md#argo-cd-repository-secrets).
     lowered = url.lower().rstrip("/")
     return lowered[: -len(".git")] if lowered.endswith(".git") else lowered
 
@@ -103,9 +102,11 @@ def _secret_for(context: Context, url: str, secrets: list[dict[str, Any]], types
         name = secret["metadata"]["name"]
         present = [field for field in CREDENTIAL_FIELDS if _field(secret, field)]
         if present:
+            winning = [field for field in present if field in WINNING_CREDENTIALS]
             return broken(
                 LINK, f"Secret {name} ({_type(secret)}) for {url} holds {', '.join(present)}",
-                "another credential wins over useAzureWorkloadIdentity and is used silently",
+                f"{', '.join(winning)} wins over useAzureWorkloadIdentity, which is then silently ignored" if winning
+                else "a leftover of a credential setup: this program registers repositories with workload identity only",
                 f"kubectl --namespace {context.namespace} patch secret {name} --type=json -p '["
                 + ",".join(f'{{"op":"remove","path":"/data/{field}"}}' for field in present) + "]'",
             )

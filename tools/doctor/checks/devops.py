@@ -1,8 +1,9 @@
 """Link 5: Azure DevOps accepts the identity's token, licenses it, and lets it read (and push) the repositories.
 
 Every call is a GET with the identity's own token: nothing is written. Push permission is evaluated with
-Azure DevOps' permission-evaluation endpoint for the caller (the identity) on the repository's security token;
-branch policies and branch-level denies are not evaluated (nothing reads them without writing).
+Azure DevOps' permission-evaluation endpoint (Permissions - Has Permissions) for the caller, the identity, on
+the repository's security token; branch policies and branch-level denies are not evaluated: no read-only call
+shows how they would treat a push.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import requests
 
 from settings import split_repository_url
 from tools.doctor.context import Context
-from tools.doctor.report import Check, broken, ok, skipped, unknown
+from tools.doctor.report import Check, Status, broken, ok, skipped, unknown
 
 LINK = 5
 TIMEOUT_SECONDS = 20
-# Git Repositories security namespace and its GenericContribute bit (Azure DevOps security namespace reference).
+# Git Repositories security namespace and the bits the hydrator's push needs (docs/facts.md#azure-devops,
+# docs/facts.md#source-hydrator): commits, a Git note per dry commit, and new branches unless all exist.
 GIT_NAMESPACE = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
-GENERIC_CONTRIBUTE = 4
+HYDRATOR_PERMISSIONS = {"GenericContribute": 4, "ManageNote": 64, "CreateBranch": 16}
+REQUIRED_TO_PUSH = ("GenericContribute", "ManageNote")
 # Licences that cannot read code (Stakeholder) or mean no licence at all.
 NO_CODE_ACCESS = {"stakeholder", "none"}
 
@@ -29,10 +32,10 @@ def check(context: Context) -> list[Check]:
     if context.devops_token is None:
         return [skipped(LINK, "Azure DevOps not asked", "no Azure DevOps token: the exchange (link 4) failed")]
     found = [_known(context)]
-    if found[0].status.value != "ok":
+    if found[0].status is not Status.OK:
         return found
     reads = [_readable(context, url) for url in context.outputs.read_repositories]
-    found.append(_access_level(context, reads_code=any(read.status.value == "ok" for read in reads)))
+    found.append(_access_level(context, reads_code=any(read.status is Status.OK for read in reads)))
     found.extend(reads)
     found.extend(_pushable(context, url) for url in context.outputs.write_repositories)
     return found
@@ -164,23 +167,29 @@ def _pushable(context: Context, url: str) -> Check:
     ids = context.repository_ids.get(url)
     if ids is None:
         found = _readable(context, url)
-        if found.status.value != "ok":
+        if found.status is not Status.OK:
             return found
         ids = context.repository_ids[url]
-    project_id, repository_id = ids
     outputs = context.outputs
-    security_token = f"repoV2/{project_id}/{repository_id}"
-    response = _get(
-        context, f"{outputs.organization_url}/_apis/permissions/{GIT_NAMESPACE}/{GENERIC_CONTRIBUTE}"
-        f"?tokens={quote(security_token, safe='')}&alwaysAllowAdministrators=false&api-version=7.1",
-    )
-    if response.status_code != 200 or _signed_out(response):
-        return unknown(LINK, f"cannot evaluate push permission on {url}: HTTP {response.status_code}", "no answer to evaluate")
-    if (response.json().get("value") or [False])[0] is True:
-        return ok(LINK, f"may push to {url} (Contribute; branch policies not evaluated)")
+    security_token = f"repoV2/{ids[0]}/{ids[1]}"
+    allowed: dict[str, bool] = {}
+    for name, bit in HYDRATOR_PERMISSIONS.items():
+        response = _get(
+            context, f"{outputs.organization_url}/_apis/permissions/{GIT_NAMESPACE}/{bit}"
+            f"?tokens={quote(security_token, safe='')}&alwaysAllowAdministrators=false&api-version=7.1",
+        )
+        if response.status_code != 200 or _signed_out(response):
+            return unknown(LINK, f"cannot evaluate push permission on {url}: HTTP {response.status_code}", "no answer to evaluate")
+        allowed[name] = (response.json().get("value") or [False])[0] is True
+    missing = [name for name in REQUIRED_TO_PUSH if not allowed[name]]
+    if not missing:
+        branches = "" if allowed["CreateBranch"] else "; no CreateBranch, so every target branch must exist"
+        return ok(LINK, f"may push to {url} ({', '.join(REQUIRED_TO_PUSH)}{branches}; branch policies not evaluated)")
+    bits = sum(HYDRATOR_PERMISSIONS[name] for name in missing)
     return broken(
-        LINK, f"may not push to {url}", "the identity lacks Contribute (GenericContribute) on the repository, which the "
-        "Source Hydrator's commit-server needs",
-        f"az devops security permission update --org {outputs.organization_url} --namespace-id {GIT_NAMESPACE} "
-        f"--subject <identity descriptor> --token {security_token} --allow-bit {GENERIC_CONTRIBUTE}",
+        LINK, f"may not push to {url}: no {', '.join(missing)}",
+        "the Source Hydrator's commit-server pushes commits (GenericContribute) and a Git note per commit (ManageNote)",
+        f"{outputs.pulumi('up')} (it grants them to hydration targets); by hand: az devops security permission update "
+        f"--org {outputs.organization_url} --namespace-id {GIT_NAMESPACE} --subject <identity's group descriptor> "
+        f"--token {security_token} --allow-bit {bits}",
     )
