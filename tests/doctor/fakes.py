@@ -28,6 +28,7 @@ from tools.doctor.azure_cli import AzError
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT_ID = "22222222-2222-2222-2222-222222222222"
 PRINCIPAL_ID = "33333333-3333-3333-3333-333333333333"
+SSO_APP_ID = "66666666-6666-6666-6666-666666666666"
 MEMBER_ID = "44444444-4444-4444-4444-444444444444"
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/11111111-1111-1111-1111-111111111111/55555555-5555-5555-5555-555555555555/"
 ORG = "contoso"
@@ -123,6 +124,9 @@ class World:
     })
     pods: list[dict[str, Any]] = field(default_factory=lambda: [pod("repo-server")])
     secrets: list[dict[str, Any]] = field(default_factory=lambda: [repository_secret("repo-gitops", REPO)])
+    config_maps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sso_credentials: list[dict[str, Any]] = field(default_factory=list)
+    """Federated credentials of the SSO app registration."""
     applications: dict[str, dict[str, Any]] = field(default_factory=lambda: {
         "bootstrap": {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}, "conditions": []}},
     })
@@ -163,6 +167,20 @@ class World:
         self.secrets.append(repository_secret("write-hydrated", HYDRATED, kind="repository-write"))
         return self
 
+    def with_sso(self) -> World:
+        """Entra SSO with workload identity: argocd-server runs as the SSO app registration."""
+        self.config_maps["argocd-cm"] = {"metadata": {"name": "argocd-cm"}, "data": {"oidc.config": (
+            f"name: Azure\nissuer: https://login.microsoftonline.com/{TENANT}/v2.0\nclientID: {SSO_APP_ID}\n"
+            "azure:\n  useWorkloadIdentity: true\nrequestedScopes: [openid, profile, email]\n")}}
+        self.deployments.append(deployment("server", "argocd-server"))
+        self.service_accounts["argocd-server"] = service_account("argocd-server", client_id=SSO_APP_ID)
+        self.pods.append(pod("server", client_id=SSO_APP_ID))
+        self.sso_credentials.append({
+            "name": "argocd-server", "issuer": ISSUER, "subject": f"system:serviceaccount:{NAMESPACE}:argocd-server",
+            "audiences": [AUDIENCE],
+        })
+        return self
+
     def secrets_seen(self) -> list[str]:
         return [self.devops_token, self.person_token, *self.issued_service_account_tokens]
 
@@ -182,6 +200,8 @@ class World:
             if not self.credentials_readable:
                 raise AzError("ERROR: (AuthorizationFailed) The client does not have authorization to perform action")
             return json.dumps(self.credentials)
+        if command == "ad app federated-credential":
+            return json.dumps(self.sso_credentials)
         if command == "account get-access-token":
             return json.dumps({"accessToken": self.person_token, "tokenType": "Bearer"})
         raise AzError(f"ERROR: the fake az does not know `az {' '.join(args)}`")
@@ -276,6 +296,10 @@ def _kubernetes(world: World, method: str, path: str, query: dict[str, str], bod
         return listed(world.pods)
     if path == f"/api/v1{prefix}/secrets":
         return listed(world.secrets)
+    match = re.fullmatch(rf"/api/v1{prefix}/configmaps/([^/]+)", path)
+    if match:
+        config_map = world.config_maps.get(match.group(1))
+        return (200, config_map) if config_map is not None else _not_found(f'configmaps "{match.group(1)}"')
     match = re.fullmatch(rf"/api/v1{prefix}/serviceaccounts/([^/]+)(/token)?", path)
     if match:
         account = world.service_accounts.get(match.group(1))

@@ -75,7 +75,7 @@ def test_a_pod_injected_with_an_old_identity_asks_for_a_restart(world: World, do
     assert run.code == 1
     assert run.finding(f"repo-server: pod argocd-repo-server-7d9f-abcde runs as client ID {OLD_CLIENT_ID}") == [
         f"✗ repo-server: pod argocd-repo-server-7d9f-abcde runs as client ID {OLD_CLIENT_ID}",
-        f"cause: it was injected with another identity than the stack's {CLIENT_ID} (created before a change)",
+        f"cause: it was injected with another identity than the stack's identity {CLIENT_ID} (created before a change)",
         f"fix:   {RESTART}",
     ]
 

@@ -73,6 +73,14 @@ class AzureCli:
             return str(error)
         return [item for item in found or [] if isinstance(item, dict)]
 
+    def app_federated_credentials(self, app_id: str) -> list[dict[str, Any]] | str:
+        """An app registration's federated credentials (Entra SSO), or the CLI's error (it needs Graph read)."""
+        try:
+            found = self._json(["ad", "app", "federated-credential", "list", "--id", app_id])
+        except AzError as error:
+            return str(error)
+        return [item for item in found or [] if isinstance(item, dict)]
+
     def devops_token(self) -> str | None:
         """The logged-in person's own Azure DevOps token (to read what the identity may not), or None."""
         try:

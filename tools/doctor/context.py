@@ -23,7 +23,7 @@ class Workload:
     """An Argo CD component that must run as the identity, as the cluster really runs it."""
 
     role: str
-    """repo-server or commit-server."""
+    """repo-server, commit-server, or server (Entra SSO with workload identity)."""
     deployment: str
     namespace: str
     service_account: str
@@ -32,8 +32,14 @@ class Workload:
     """Label selector of the Deployment's pods."""
     configured_service_account: str | None
     """The service account the stack was configured with (stack output), when known."""
-    config_key: str
-    """The config key that names this service account."""
+    config_key: str | None
+    """The config key that names this service account; None when the stack does not manage it (SSO)."""
+    client_id: str
+    """Client ID the service account must name: the stack's identity, or the SSO app registration's."""
+    credentials: list[dict[str, Any]] | str
+    """Federated credentials that may trust this account (of the identity, or of the SSO app), or why unreadable."""
+    identity_name: str = "the stack's identity"
+    """How fixes and causes name the identity this workload runs as."""
     image: str = ""
     """Image of the component's main container (its tag names the Argo CD release)."""
     version_label: str = ""

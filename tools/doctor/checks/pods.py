@@ -16,7 +16,8 @@ from tools.doctor.context import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL, Context,
 from tools.doctor.report import Check, broken, ok
 
 LINK = 3
-# What the webhook adds to every container of a labelled pod (azure-workload-identity docs, "Mutating admission webhook").
+# What the webhook adds to every container of a labelled pod (azure-workload-identity docs, "Mutating admission
+# webhook"; docs/facts.md#entra-workload-identity for the label and annotation).
 INJECTED_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
 
 
@@ -35,7 +36,7 @@ def check(context: Context) -> list[Check]:
             continue
         found.append(_labelled(workload, pods))
         found.append(_started_after_annotation(workload, account, pods))
-        found.append(_injected(context, workload, pods))
+        found.append(_injected(workload, pods))
     return found
 
 
@@ -44,13 +45,13 @@ def _restart(workload: Workload) -> str:
 
 
 def _annotation(context: Context, workload: Workload, account: dict[str, Any]) -> Check:
-    client_id = context.outputs.identity_client_id
+    client_id = workload.client_id
     annotated = ((account.get("metadata") or {}).get("annotations") or {}).get(WI_CLIENT_ID_ANNOTATION)
     name = f"service account {workload.namespace}/{workload.service_account}"
     if annotated == client_id:
         return ok(LINK, f"{name} carries {WI_CLIENT_ID_ANNOTATION}={client_id}")
     cause = (
-        f"it names client ID {annotated}, the stack's identity is {client_id}" if annotated
+        f"it names client ID {annotated}, {workload.identity_name} is {client_id}" if annotated
         else "the annotation is missing, so the webhook does not know which identity to inject"
     )
     return broken(
@@ -85,8 +86,8 @@ def _started_after_annotation(workload: Workload, account: dict[str, Any], pods:
     )
 
 
-def _injected(context: Context, workload: Workload, pods: list[dict[str, Any]]) -> Check:
-    client_id = context.outputs.identity_client_id
+def _injected(workload: Workload, pods: list[dict[str, Any]]) -> Check:
+    client_id = workload.client_id
     for pod in pods:
         for container in (pod.get("spec") or {}).get("containers") or []:
             env = {item.get("name"): item.get("value") for item in container.get("env") or []}
@@ -101,7 +102,7 @@ def _injected(context: Context, workload: Workload, pods: list[dict[str, Any]]) 
             if env.get("AZURE_CLIENT_ID") not in (None, client_id):
                 return broken(
                     LINK, f"{workload.role}: pod {_name(pod)} runs as client ID {env.get('AZURE_CLIENT_ID')}",
-                    f"it was injected with another identity than the stack's {client_id} (created before a change)",
+                    f"it was injected with another identity than {workload.identity_name} {client_id} (created before a change)",
                     _restart(workload),
                 )
     return ok(LINK, f"{workload.role}: the webhook injected {', '.join(INJECTED_VARIABLES)}")
