@@ -134,6 +134,7 @@ class World:
     """The issuer the cluster's API server writes into the tokens it issues."""
     may_read_namespace: bool = True
     may_create_tokens: bool = True
+    may_read_secrets: bool = True
     entra_error: str | None = None
     """Force an AADSTS code (for failures the World cannot otherwise produce, such as clock skew)."""
     member: bool = True
@@ -295,6 +296,10 @@ def _kubernetes(world: World, method: str, path: str, query: dict[str, str], bod
     if path == f"/api/v1{prefix}/pods":
         return listed(world.pods)
     if path == f"/api/v1{prefix}/secrets":
+        if not world.may_read_secrets:
+            return 403, {"kind": "Status", "code": 403, "message": (
+                f'secrets is forbidden: User "someone@contoso.com" cannot list resource "secrets" in API group "" in the '
+                f'namespace "{NAMESPACE}"')}
         return listed(world.secrets)
     match = re.fullmatch(rf"/api/v1{prefix}/configmaps/([^/]+)", path)
     if match:

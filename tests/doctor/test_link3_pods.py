@@ -91,6 +91,20 @@ def test_no_running_pod_names_the_deployment_to_describe(world: World, doctor) -
     ]
 
 
+def test_a_missing_service_account_asks_for_pulumi_up(world: World, doctor) -> None:
+    del world.service_accounts["argocd-repo-server"]
+    run = doctor()
+    assert run.code == 1
+    assert run.finding("service account argocd/argocd-repo-server does not exist") == [
+        "✗ service account argocd/argocd-repo-server does not exist",
+        "cause: Deployment argocd-repo-server runs as it, so its pods cannot be created",
+        "fix:   pulumi up -s dev",
+    ]
+    assert run.finding("token exchange not tried")[1] == (
+        "cause: service account system:serviceaccount:argocd:argocd-repo-server does not exist (link 3)"
+    )
+
+
 def test_the_annotation_time_is_the_latest_managed_fields_entry_owning_it() -> None:
     account = service_account("argocd-repo-server", annotated_at="2026-11-02T08:00:00Z")
     account["metadata"]["managedFields"].insert(0, {

@@ -127,3 +127,13 @@ def test_without_a_bootstrap_application_nothing_is_checked_for_it(world: World,
     run = doctor()
     assert run.code == 0
     assert not [line for line in run.lines() if "Application" in line]
+
+
+def test_without_permission_to_read_secrets_the_other_checks_still_run(world: World, doctor) -> None:
+    world.may_read_secrets = False
+    run = doctor()
+    assert run.code == 2
+    finding = run.finding("cannot read the repository Secrets")
+    assert finding[0] == "? cannot read the repository Secrets"
+    assert finding[2] == "fix:   kubectl auth can-i list secrets --namespace argocd must say yes (docs/doctor.md, Permissions)"
+    assert "✓ Application bootstrap: Synced and Healthy" in run.lines()

@@ -28,9 +28,19 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 
 def check(context: Context) -> list[Check]:
     found = [_version(context)]
-    secrets = context.kube.secrets(context.namespace, SECRET_TYPE_LABEL)
-    found.extend(_secret_for(context, url, secrets, READ_TYPES) for url in context.outputs.read_repositories)
-    found.extend(_secret_for(context, url, secrets, WRITE_TYPES) for url in context.outputs.write_repositories)
+    try:
+        secrets = context.kube.secrets(context.namespace, SECRET_TYPE_LABEL)
+    except KubeError as error:
+        if error.status != 403:
+            raise
+        found.append(unknown(
+            LINK, "cannot read the repository Secrets", f"Kubernetes answered 403: {error.reason}",
+            f"kubectl auth can-i list secrets --namespace {context.namespace} must say yes (docs/doctor.md, Permissions)",
+        ))
+        secrets = None
+    if secrets is not None:
+        found.extend(_secret_for(context, url, secrets, READ_TYPES) for url in context.outputs.read_repositories)
+        found.extend(_secret_for(context, url, secrets, WRITE_TYPES) for url in context.outputs.write_repositories)
     if context.outputs.bootstrap_application:
         found.append(_bootstrap(context, context.outputs.bootstrap_application))
     return found

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tools.doctor.context import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL, Context, Workload
+from tools.doctor.kube import KubeError
 from tools.doctor.report import Check, broken, ok
 
 LINK = 3
@@ -24,7 +25,18 @@ INJECTED_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOK
 def check(context: Context) -> list[Check]:
     found: list[Check] = []
     for workload in context.workloads:
-        account = context.kube.service_account(workload.namespace, workload.service_account)
+        try:
+            account = context.kube.service_account(workload.namespace, workload.service_account)
+        except KubeError as error:
+            if error.status != 404:
+                raise
+            found.append(broken(
+                LINK, f"service account {workload.namespace}/{workload.service_account} does not exist",
+                f"Deployment {workload.deployment} runs as it, so its pods cannot be created",
+                context.outputs.pulumi("up") if workload.config_key else
+                f"kubectl --namespace {workload.namespace} create serviceaccount {workload.service_account}",
+            ))
+            continue
         pods = [pod for pod in context.kube.pods(workload.namespace, workload.pod_selector) if _is_live(pod)]
         found.append(_annotation(context, workload, account))
         if not pods:
