@@ -140,6 +140,8 @@ class World:
     member: bool = True
     licence: str = "express"
     entitlement_readable: bool = True
+    """The identity may read its own entitlement."""
+    person_reads_entitlements: bool = True
     repositories: dict[str, dict[str, str]] = field(default_factory=lambda: {
         "platform/gitops": {"id": "repo-gitops-id", "project": "project-platform-id"},
         "platform/gitops-hydrated": {"id": "repo-hydrated-id", "project": "project-platform-id"},
@@ -386,7 +388,7 @@ def _devops(world: World, host: str, path: str, query: dict[str, str], authoriza
     if host == "vsaex.dev.azure.com":
         if path != f"/{ORG}/_apis/serviceprincipalentitlements/{MEMBER_ID}":
             return 404, {"message": "not found"}
-        if identity and not world.entitlement_readable:
+        if (identity and not world.entitlement_readable) or (person and not world.person_reads_entitlements):
             return 403, {"message": "VS403309: access denied"}
         display = {"express": "Basic", "stakeholder": "Stakeholder"}.get(world.licence, world.licence)
         return 200, {"id": MEMBER_ID, "accessLevel": {"accountLicenseType": world.licence, "licenseDisplayName": display}}

@@ -44,6 +44,26 @@ def test_an_entitlement_the_identity_may_not_read_is_read_with_the_persons_login
     assert "✓ access level Basic (not Stakeholder)" in run.lines()
 
 
+def test_an_entitlement_nobody_may_read_is_inferred_from_a_readable_repository(world: World, doctor) -> None:
+    world.entitlement_readable = world.person_reads_entitlements = False
+    run = doctor()
+    assert run.code == 0
+    assert "✓ access level not readable, but not Stakeholder: the identity reads a repository below" in run.lines()
+
+
+def test_an_entitlement_nobody_may_read_and_no_readable_repository_is_a_question(world: World, doctor) -> None:
+    world.entitlement_readable = world.person_reads_entitlements = False
+    world.readable.clear()
+    run = doctor()
+    assert run.code == 1  # the unreadable repository is broken
+    assert run.finding("access level not readable") == [
+        "? access level not readable",
+        "cause: neither the identity nor you may read its entitlement",
+        f"fix:   a Project Collection Administrator can: az devops user show --user {PRINCIPAL_ID} "
+        "--org https://dev.azure.com/contoso",
+    ]
+
+
 def test_a_repository_the_identity_may_not_see_but_the_person_can_is_a_missing_grant(world: World, doctor) -> None:
     world.readable.discard("platform/gitops")
     run = doctor()

@@ -42,6 +42,8 @@ def subprocess_runner(args: list[str]) -> str:
 class AzureCli:
     def __init__(self, runner: Runner = subprocess_runner) -> None:
         self._run = runner
+        self._devops_token: str | None = None
+        self._devops_token_asked = False
 
     def _json(self, args: list[str]) -> Any:
         return json.loads(self._run([*args, "--output", "json"]) or "null")
@@ -82,10 +84,14 @@ class AzureCli:
         return [item for item in found or [] if isinstance(item, dict)]
 
     def devops_token(self) -> str | None:
-        """The logged-in person's own Azure DevOps token (to read what the identity may not), or None."""
-        try:
-            found = self._json(["account", "get-access-token", "--resource", AZURE_DEVOPS_RESOURCE])
-        except AzError:
-            return None
-        token = found.get("accessToken") if isinstance(found, dict) else None
-        return token if isinstance(token, str) and token else None
+        """The logged-in person's own Azure DevOps token (to read what the identity may not), or None.
+        Asked once per run and held in memory only."""
+        if not self._devops_token_asked:
+            self._devops_token_asked = True
+            try:
+                found = self._json(["account", "get-access-token", "--resource", AZURE_DEVOPS_RESOURCE])
+            except AzError:
+                found = None
+            token = found.get("accessToken") if isinstance(found, dict) else None
+            self._devops_token = token if isinstance(token, str) and token else None
+        return self._devops_token

@@ -75,24 +75,20 @@ def _access_level(context: Context, reads_code: bool) -> Check:
     when neither may read it, a repository the identity could read shows it is not Stakeholder."""
     outputs = context.outputs
     member_id = context.member_id
-    org = outputs.organization
-    url = f"https://vsaex.dev.azure.com/{org}/_apis/serviceprincipalentitlements/{member_id}?api-version=7.1-preview.1"
-    response = _get(context, url)
-    if response.status_code != 200 or _signed_out(response):
-        person = context.azure.devops_token()
-        if person:
-            context.redact.add(person)
-            response = _get(context, url, person)
-    if (response.status_code != 200 or _signed_out(response)) and reads_code:
+    url = (
+        f"https://vsaex.dev.azure.com/{outputs.organization}/_apis/serviceprincipalentitlements/{member_id}"
+        "?api-version=7.1-preview.1"
+    )
+    entitlement = _entitlement(context, url) if member_id else None
+    if entitlement is None and reads_code:
         return ok(LINK, "access level not readable, but not Stakeholder: the identity reads a repository below")
-    if response.status_code != 200 or _signed_out(response):
+    if entitlement is None:
         return unknown(
-            LINK, "access level not readable",
-            f"neither the identity nor you may read its entitlement (HTTP {response.status_code})",
+            LINK, "access level not readable", "neither the identity nor you may read its entitlement",
             f"a Project Collection Administrator can: az devops user show --user {outputs.identity_principal_id or member_id} "
             f"--org {outputs.organization_url}",
         )
-    level: dict[str, Any] = response.json().get("accessLevel") or {}
+    level: dict[str, Any] = entitlement.get("accessLevel") or {}
     licence = str(level.get("accountLicenseType") or "none")
     if licence.lower() not in NO_CODE_ACCESS:
         return ok(LINK, f"access level {level.get('licenseDisplayName') or licence} (not Stakeholder)")
@@ -103,20 +99,39 @@ def _access_level(context: Context, reads_code: bool) -> Check:
     )
 
 
-def _repository_url(url: str) -> tuple[str, str, str] | None:
+def _entitlement(context: Context, url: str) -> dict[str, Any] | None:
+    """The entitlement, read with the identity's token, else with the person's; None when neither may."""
+    for token in (context.devops_token, _person_token(context)):
+        if token is None:
+            continue
+        response = _get(context, url, token)
+        if response.status_code == 200 and not _signed_out(response):
+            return dict(response.json())
+    return None
+
+
+def _person_token(context: Context) -> str | None:
+    token = context.azure.devops_token()
+    if token:
+        context.redact.add(token)
+    return token
+
+
+def _repository_api(url: str) -> tuple[str, str] | None:
+    """(project, REST URL of the repository) for an https://dev.azure.com/<org>/<project>/_git/<repo> URL."""
     parts = split_repository_url(url)
     if parts is None:
         return None
     org, project, name = parts
-    return org, project, f"https://dev.azure.com/{org}/{quote(project)}/_apis/git/repositories/{quote(name)}?api-version=7.1"
+    return project, f"https://dev.azure.com/{org}/{quote(project)}/_apis/git/repositories/{quote(name)}?api-version=7.1"
 
 
 def _readable(context: Context, url: str) -> Check:
     outputs = context.outputs
-    parts = _repository_url(url)
+    parts = _repository_api(url)
     if parts is None:
         return unknown(LINK, f"{url}: not an https://dev.azure.com/<org>/<project>/_git/<repo> URL", "cannot check it")
-    _, project, api = parts
+    project, api = parts
     response = _get(context, api)
     status = response.status_code
     if status == 200 and not _signed_out(response):
@@ -142,9 +157,8 @@ def _readable(context: Context, url: str) -> Check:
 def _not_found(context: Context, url: str, api: str, grant_fix: str) -> Check:
     # Azure DevOps answers "no such repository" and "not allowed to see it" alike (TF401019); the person's own
     # token, when they can see the repository, tells the two apart.
-    person = context.azure.devops_token()
+    person = _person_token(context)
     if person:
-        context.redact.add(person)
         seen = _get(context, api, person)
         if seen.status_code == 200 and not _signed_out(seen):
             return broken(
