@@ -77,6 +77,8 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         checks = diagnose(args, env, redact)
     except CannotRunError as error:
         return _could_not_run(args, env, redact(str(error)))
+    except KeyboardInterrupt:
+        return _could_not_run(args, env, "interrupted")
     except Exception as error:  # never a traceback: the one line names what failed
         return _could_not_run(args, env, redact(f"unexpected {type(error).__name__}: {error}"))
     title = f"doctor: stack {args.stack or '(selected)'}"
