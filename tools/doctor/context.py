@@ -13,7 +13,7 @@ from tools.doctor.kube import Kube
 from tools.doctor.report import Redactor
 
 # Pod label and service-account annotation the Entra workload identity webhook acts on; the same names as
-# components/argocd.py writes (kept as literals here so the doctor does not import the Pulumi SDK's modules).
+# components/workload_identity.py writes (literals here, so the doctor does not import the azure-native SDK).
 WI_USE_LABEL = "azure.workload.identity/use"
 WI_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 
