@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -106,3 +107,36 @@ def test_scripts_doctor_helps_and_without_az_exits_2(argv: list[str], tmp_path: 
             "doctor: could not run: the Azure CLI (az) is not on the PATH: install it and run `az login`"
         )
         assert "Traceback" not in done.stderr
+
+
+def test_an_outputs_file_that_is_not_json_says_how_to_write_it(world: World, doctor, tmp_path: Path) -> None:
+    broken_file = tmp_path / "stack.json"
+    broken_file.write_text("clusterName: not json")
+    run = doctor("--outputs", str(broken_file), outputs=False)
+    assert_one_line(run, f"{broken_file} is not JSON: write it with `pulumi stack output --json > stack.json`")
+
+
+def test_without_outputs_it_asks_the_pulumi_cli_for_the_stack(world: World, doctor, monkeypatch, tmp_path: Path) -> None:
+    """A stand-in `pulumi` on the PATH prints the outputs for `stack output --json -s dev`, and fails otherwise."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tmp_path / "outputs.json").write_text(json.dumps(world.outputs))
+    pulumi = tools / "pulumi"
+    pulumi.write_text(
+        "#!/bin/sh\n"
+        f'[ "$*" = "stack output --json -s dev" ] && exec cat {tmp_path / "outputs.json"}\n'
+        'echo "error: no stack named $*" >&2; exit 255\n'
+    )
+    pulumi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    assert doctor(outputs=False).code == 0
+
+
+def test_a_stack_the_pulumi_cli_does_not_know_is_one_line(world: World, doctor, monkeypatch, tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    pulumi = tools / "pulumi"
+    pulumi.write_text("#!/bin/sh\necho 'error: no stack named '\"'\"'dev'\"'\"' found' >&2\nexit 255\n")
+    pulumi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    assert_one_line(doctor(outputs=False), "cannot read the outputs of stack dev: error: no stack named 'dev' found")
