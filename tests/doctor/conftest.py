@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.doctor.fakes import LoopbackServer, World, kubeconfig, loopback_session
-from tools.doctor.cli import Environment, main
+from tools.doctor.cli import main
+from tools.doctor.environment import Environment
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.doctor.conftest import Run
 from tests.doctor.fakes import LoopbackServer, World, deployment, kubeconfig, loopback_session, service_account
-from tools.doctor.cli import Environment, main
+from tools.doctor.cli import main
+from tools.doctor.environment import Environment
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "doctor.md"
 CHART_DEFAULT = "argo-cd-argocd-repo-server"
