@@ -137,3 +137,20 @@ def test_without_permission_to_read_secrets_the_other_checks_still_run(world: Wo
     assert finding[0] == "? cannot read the repository Secrets"
     assert finding[2] == "fix:   kubectl auth can-i list secrets --namespace argocd must say yes (docs/doctor.md, Permissions)"
     assert "✓ Application bootstrap: Synced and Healthy" in run.lines()
+
+
+def test_a_version_neither_the_tag_nor_the_label_names_is_a_question(world: World, doctor) -> None:
+    world.deployments = [deployment("repo-server", "argocd-repo-server", image="myregistry.example/argocd@sha256:" + "b" * 64)]
+    run = doctor()
+    assert run.code == 2
+    assert run.finding("Argo CD version unknown")[1] == (
+        f"cause: neither the image 'myregistry.example/argocd@sha256:{'b' * 64}' nor the version label names a release"
+    )
+
+
+def test_the_chart_version_label_names_the_release_when_the_tag_does_not(world: World, doctor) -> None:
+    world.deployments = [deployment("repo-server", "argocd-repo-server", image="myregistry.example/argocd@sha256:" + "b" * 64)]
+    world.deployments[0]["metadata"]["labels"]["app.kubernetes.io/version"] = "v3.1.0"
+    run = doctor()
+    assert run.code == 1
+    assert "✗ Argo CD v3.1.0 is older than the workload-identity floor v3.1.1" in run.lines()
