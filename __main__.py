@@ -10,6 +10,8 @@ from components.argocd_extension import ArgoCdExtension
 from components.argocd_release import ArgoCdRelease
 from components.cluster import AksCluster, look_up_existing_cluster
 from components.devops_access import AzureDevOpsAccess
+from components.entra_sso import EntraSingleSignOn
+from components.registry_access import ContainerRegistryAccess
 from components.workload_identity import WorkloadIdentity
 from settings import ExtensionInstall, HelmInstall, check_existing_cluster_capacity, load_settings
 from wiring import (
@@ -20,6 +22,9 @@ from wiring import (
     devops_args,
     identity_args,
     next_steps,
+    registry_access_args,
+    single_sign_on_app_args,
+    single_sign_on_args,
 )
 
 settings = load_settings()
@@ -41,17 +46,27 @@ group = resources.ResourceGroup(
 cluster = AksCluster("cluster", cluster_args(settings, group.name, group.id))
 identity = WorkloadIdentity("argocd-wi", identity_args(settings, group.name, cluster.oidc_issuer_url))
 devops = AzureDevOpsAccess("devops", devops_args(settings, identity.principal_id))
+# Helm charts in ACR and Entra sign-in exist only when configured: a stack without them gets no new resource.
+registries = (
+    ContainerRegistryAccess("registries", registry_access_args(settings, group.name, identity.principal_id))
+    if settings.charts.registries else None
+)
+sign_in_app = (
+    EntraSingleSignOn("sso", single_sign_on_app_args(settings, cluster.oidc_issuer_url))
+    if settings.argocd.single_sign_on else None
+)
+sign_in = single_sign_on_args(settings, sign_in_app)
 
 # On a cluster this stack created, destroy deletes the cluster and skips the Kubernetes objects inside it.
 argocd_opts = pulumi.ResourceOptions(providers=[cluster.provider], deleted_with=cluster.created_cluster)
-bootstrap = bootstrap_args(settings, devops.descriptor)
+bootstrap = bootstrap_args(settings, devops.descriptor, registries.grants_ready if registries else None)
 argocd: ArgoCdRelease | ArgoCdExtension
 match settings.argocd.install:
     case HelmInstall() as helm:
-        argocd = ArgoCdRelease("argocd", argocd_release_args(settings, helm, identity.client_id, bootstrap), argocd_opts)
+        argocd = ArgoCdRelease("argocd", argocd_release_args(settings, helm, identity.client_id, bootstrap, sign_in), argocd_opts)
     case ExtensionInstall() as extension:
         argocd = ArgoCdExtension(
-            "argocd", argocd_extension_args(settings, extension, cluster, identity.client_id, bootstrap), argocd_opts
+            "argocd", argocd_extension_args(settings, extension, cluster, identity.client_id, bootstrap, sign_in), argocd_opts
         )
 
 pulumi.export("clusterName", cluster.cluster_name)
@@ -70,5 +85,7 @@ pulumi.export("commitServerServiceAccount", settings.argocd.commit_server.name i
 pulumi.export("repositoryUrls", argocd.repository_urls)
 pulumi.export("readRepositories", [repo.url for repo in settings.azure_devops.repositories])
 pulumi.export("writeRepositories", [repo.url for repo in settings.argocd.hydration_targets])
+pulumi.export("helmChartRepositories", [repo.url for repo in settings.charts.repositories])
+pulumi.export("singleSignOnClientId", sign_in_app.client_id if sign_in_app else None)
 pulumi.export("bootstrapApplication", "bootstrap" if settings.argocd.bootstrap else None)
 pulumi.export("nextSteps", next_steps(settings, cluster))

@@ -10,11 +10,14 @@ import pulumi
 from components.argocd_extension import ArgoCdExtensionArgs
 from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
 from components.argocd_release import ArgoCdReleaseArgs, chart_fullname
+from components.argocd_sign_in import SingleSignOnArgs
 from components.cluster import AksCluster, AksClusterArgs
 from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
-from components.vocabulary import SecretType
+from components.entra_sso import EntraSingleSignOn, EntraSingleSignOnArgs
+from components.registry_access import ContainerRegistryAccessArgs, RegistryArgs
+from components.vocabulary import RepositoryKind, SecretType
 from components.workload_identity import WorkloadIdentityArgs
-from settings import ExtensionInstall, HelmInstall, Settings, stable_hash
+from settings import ExtensionInstall, GitPath, HelmInstall, Settings, stable_hash
 
 
 def name_prefix(stack: str) -> str:
@@ -84,8 +87,12 @@ def registrations(settings: Settings) -> list[RepositoryRegistrationArgs]:
         read = [_registration("creds", url, SecretType.CREDENTIAL_TEMPLATE) for url in prefixes]
     else:
         read = [_registration("repo", repo.url, SecretType.REPOSITORY) for repo in azure_devops.repositories]
+    charts = [
+        RepositoryRegistrationArgs(**_registration("helm", repo.url, SecretType.REPOSITORY), kind=RepositoryKind.HELM_OCI)
+        for repo in settings.charts.repositories
+    ]
     write = [_registration("push", repo.url, SecretType.REPOSITORY_WRITE) for repo in settings.argocd.hydration_targets]
-    return read + write
+    return read + charts + write
 
 
 def _registration(kind: str, url: str, secret_type: SecretType) -> RepositoryRegistrationArgs:
@@ -95,21 +102,79 @@ def _registration(kind: str, url: str, secret_type: SecretType) -> RepositoryReg
     return RepositoryRegistrationArgs(key=key, url=url, secret_type=secret_type)
 
 
-def bootstrap_args(settings: Settings, reader_descriptor: pulumi.Input[str]) -> BootstrapArgs | None:
-    bootstrap = settings.argocd.bootstrap
-    if bootstrap is None:
-        return None
-    return BootstrapArgs(
-        repository_url=bootstrap.repository.url,
-        path=bootstrap.path,
-        target_revision=bootstrap.target_revision,
-        timeout_seconds=bootstrap.timeout_seconds,
-        reader_descriptor=reader_descriptor,
+def registry_access_args(
+    settings: Settings, resource_group_name: pulumi.Input[str], principal_id: pulumi.Input[str]
+) -> ContainerRegistryAccessArgs:
+    registries = []
+    for registry in settings.charts.registries:
+        args = RegistryArgs(
+            key=registry.name,
+            name=registry.name,
+            abac=registry.abac,
+            repository_paths=[repo.path for repo in settings.charts.repositories if repo.registry == registry],
+        )
+        if registry.existing_resource_group:
+            args["existing_resource_group_name"] = registry.existing_resource_group
+        registries.append(args)
+    return ContainerRegistryAccessArgs(
+        resource_group_name=resource_group_name,
+        location=settings.cluster.location,
+        principal_id=principal_id,
+        registries=registries,
+        protect=settings.protect,
     )
 
 
+def single_sign_on_app_args(settings: Settings, issuer_url: pulumi.Input[str]) -> EntraSingleSignOnArgs:
+    """The sign-in app trusts exactly the argocd-server service account Argo CD is configured with."""
+    sign_on = settings.argocd.single_sign_on
+    assert sign_on is not None  # called only with single sign-on on
+    return EntraSingleSignOnArgs(
+        display_name=f"Argo CD ({name_prefix(settings.stack)})",
+        argocd_url=sign_on.url,
+        issuer_url=issuer_url,
+        subject=settings.argocd.server.subject,
+    )
+
+
+def single_sign_on_args(settings: Settings, app: EntraSingleSignOn | None) -> SingleSignOnArgs | None:
+    sign_on = settings.argocd.single_sign_on
+    if sign_on is None or app is None:
+        return None
+    return SingleSignOnArgs(
+        client_id=app.client_id,
+        tenant_id=app.tenant_id,
+        url=sign_on.url,
+        group_roles=dict(sign_on.group_roles),
+        disable_local_admin=sign_on.disable_local_admin,
+    )
+
+
+def bootstrap_args(
+    settings: Settings, reader_descriptor: pulumi.Input[str], registry_grants: pulumi.Input[list[str]] | None
+) -> BootstrapArgs | None:
+    bootstrap = settings.argocd.bootstrap
+    if bootstrap is None:
+        return None
+    args = BootstrapArgs(
+        repository_url=bootstrap.source.repository.url,
+        target_revision=bootstrap.target_revision,
+        timeout_seconds=bootstrap.timeout_seconds,
+    )
+    match bootstrap.source:
+        case GitPath(path=path):
+            args["path"] = path
+            args["reader_descriptor"] = reader_descriptor
+        case chart:
+            args["chart"] = chart.chart
+            if registry_grants is not None:
+                args["registry_grants"] = registry_grants
+    return args
+
+
 def argocd_release_args(
-    settings: Settings, helm: HelmInstall, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None
+    settings: Settings, helm: HelmInstall, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None,
+    single_sign_on: SingleSignOnArgs | None,
 ) -> ArgoCdReleaseArgs:
     args = ArgoCdReleaseArgs(
         namespace=settings.argocd.namespace,
@@ -123,12 +188,17 @@ def argocd_release_args(
         args["commit_server_service_account"] = helm.commit_server.name
     if bootstrap:
         args["bootstrap"] = bootstrap
+    if settings.charts.repositories:
+        args["reads_container_registries"] = True
+    if single_sign_on:
+        args["server_service_account"] = settings.argocd.server.name
+        args["single_sign_on"] = single_sign_on
     return args
 
 
 def argocd_extension_args(
     settings: Settings, extension: ExtensionInstall, cluster: AksCluster, client_id: pulumi.Input[str],
-    bootstrap: BootstrapArgs | None,
+    bootstrap: BootstrapArgs | None, single_sign_on: SingleSignOnArgs | None,
 ) -> ArgoCdExtensionArgs:
     args = ArgoCdExtensionArgs(
         cluster_name=cluster.cluster_name,
@@ -144,6 +214,8 @@ def argocd_extension_args(
         args["version"] = extension.version
     if bootstrap:
         args["bootstrap"] = bootstrap
+    if single_sign_on:
+        args["single_sign_on"] = single_sign_on
     return args
 
 
@@ -154,9 +226,16 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
             server = f"{chart_fullname(release)}-server"
         case ExtensionInstall():
             server = "argocd-server"
+    sign_on = settings.argocd.single_sign_on
+    if sign_on is None or not sign_on.disable_local_admin:
+        sign_in = f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d"
+    else:
+        # The local admin is off: there is no password to read, only Entra sign-in.
+        host = sign_on.url.removeprefix("https://")
+        sign_in = f"sign in with Microsoft Entra ID at {sign_on.url} (argocd login {host} --sso for the CLI)"
     return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
         f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
         f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",
-        f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d",
+        sign_in,
         f"kubectl -n {namespace} get secrets -l argocd.argoproj.io/secret-type   # the registered repositories",
     ])

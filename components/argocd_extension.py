@@ -13,10 +13,14 @@ from components.argocd_registration import (
     read_urls,
     register_repositories,
 )
+from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy
 from components.vocabulary import type_token
 
 # The extension always installs into this namespace (docs/facts.md#aks-argo-cd-extension).
 EXTENSION_NAMESPACE = "argocd"
+# The extension's argocd-server service account: the AKS team's single sign-on walkthrough trusts
+# system:serviceaccount:argocd:argocd-server (docs/facts.md#entra-sso).
+EXTENSION_SERVER_ACCOUNT = "argocd-server"
 
 
 class ArgoCdExtensionArgs(TypedDict):
@@ -42,6 +46,8 @@ class ArgoCdExtensionArgs(TypedDict):
     """Repositories and credential templates to register."""
     bootstrap: NotRequired[BootstrapArgs]
     """An Application that proves access; absent, none is created."""
+    single_sign_on: NotRequired[SingleSignOnArgs]
+    """Entra sign-in through an app registration argocd-server uses with workload identity; absent, it is off."""
 
 
 class ArgoCdExtension(pulumi.ComponentResource):
@@ -75,7 +81,7 @@ class ArgoCdExtension(pulumi.ComponentResource):
             auto_upgrade_minor_version=version is None,
             # The client ID is known only once the federated credentials exist (see WorkloadIdentity.client_id).
             configuration_settings=extension_settings(
-                args["client_id"], args["high_availability"], args.get("extra_settings", {})
+                args["client_id"], args["high_availability"], args.get("extra_settings", {}), args.get("single_sign_on")
             ),
             scope=kubernetesconfiguration.ScopeArgs(
                 cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace=EXTENSION_NAMESPACE)
@@ -91,13 +97,25 @@ class ArgoCdExtension(pulumi.ComponentResource):
 
 
 def extension_settings(
-    client_id: pulumi.Input[str], high_availability: bool, extra_settings: dict[str, str]
+    client_id: pulumi.Input[str], high_availability: bool, extra_settings: dict[str, str],
+    single_sign_on: SingleSignOnArgs | None = None,
 ) -> dict[str, pulumi.Input[str]]:
-    """Microsoft.ArgoCD 1.0.0-preview settings: plain strings, the identity's client ID from its output."""
+    """Microsoft.ArgoCD 1.0.0-preview settings: plain strings, the identity's client ID from its output. With single
+    sign-on, the extension's own setting for the sign-in app's client ID (it annotates and labels argocd-server) and
+    chart-style keys, dots inside a key escaped (docs/facts.md#aks-argo-cd-extension)."""
     settings: dict[str, pulumi.Input[str]] = dict(extra_settings)
     settings.update({
         "azure.workloadIdentity.enabled": "true",
         "azure.workloadIdentity.clientId": client_id,
         "redis-ha.enabled": "true" if high_availability else "false",
     })
+    if single_sign_on is not None:
+        settings.update({
+            "azure.workloadIdentity.entraSSOClientId": single_sign_on["client_id"],
+            "global.domain": single_sign_on["url"].removeprefix("https://"),
+            "configs.cm.oidc\\.config": oidc_config(single_sign_on["client_id"], single_sign_on["tenant_id"]),
+            "configs.rbac.policy\\.csv": rbac_policy(single_sign_on["group_roles"]),
+        })
+        if single_sign_on["disable_local_admin"]:
+            settings["configs.cm.admin\\.enabled"] = "false"
     return settings

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes.apiextensions as apiextensions
 import pulumi_kubernetes.core.v1 as core
 
-from components.vocabulary import SecretType
+from components.vocabulary import RepositoryKind, SecretType
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 # Argo CD deletes an Application's resources before the Application itself when it carries this finalizer
@@ -17,6 +17,8 @@ SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 CASCADE_DELETE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # The Azure DevOps descriptor of the identity the bootstrap Application's repository is read as.
 READER_ANNOTATION = "argocd-aks-wi/azure-devops-reader"
+# The IDs of the identity's pull grants on the registries of a bootstrap chart.
+REGISTRY_GRANTS_ANNOTATION = "argocd-aks-wi/registry-pull-grants"
 BOOTSTRAP_TIMEOUT_CAUSES = (
     "Not synced in time. Likely causes: (1) the identity has no Basic licence in Azure DevOps; "
     "(2) it is not in the Readers group or has no GenericRead on the repository; "
@@ -38,6 +40,8 @@ class RepositoryRegistrationArgs(TypedDict):
     """Repository URL, or for a credential template the URL prefix it covers."""
     secret_type: SecretType
     """Read one repository, read every repository under a URL prefix, or push to one repository."""
+    kind: NotRequired[RepositoryKind]
+    """A Git repository (the default) or a Helm OCI chart path in Azure Container Registry."""
 
 
 class BootstrapArgs(TypedDict):
@@ -45,23 +49,34 @@ class BootstrapArgs(TypedDict):
 
     repository_url: str
     """Private repository the Application syncs from (one of the registered ones)."""
-    path: str
-    """Path of the manifests inside the repository."""
+    path: NotRequired[str]
+    """Path of the manifests inside a Git repository."""
+    chart: NotRequired[str]
+    """Name of a Helm chart in a registered chart path (instead of a Git path)."""
     target_revision: str
-    """Branch, tag or commit to sync."""
+    """Branch, tag or commit to sync; for a chart, its version."""
     timeout_seconds: int
     """How long pulumi up waits for Synced and Healthy from exactly this source before failing."""
     reader_descriptor: NotRequired[pulumi.Input[str]]
     """The identity's Azure DevOps descriptor from AzureDevOpsAccess: the Application is annotated with it, so it
     is created only once the identity may read."""
+    registry_grants: NotRequired[pulumi.Input[list[str]]]
+    """IDs of the identity's pull grants from ContainerRegistryAccess, for a chart: the Application is annotated with
+    them, so it is created only once the identity may pull."""
 
 
 def repository_secret_data(registration: RepositoryRegistrationArgs) -> dict[str, str]:
     """The Secret's fields: where to fetch and how to authenticate, with no credential of any kind.
 
     useAzureWorkloadIdentity is the string "true" because Argo CD parses it with ParseBool, and it only takes
-    effect when no password, token or key is present (docs/facts.md#argo-cd-repository-secrets).
+    effect when no password, token or key is present (docs/facts.md#argo-cd-repository-secrets). A chart path in
+    ACR is a Helm repository read over OCI, its URL without oci://, and needs a name (docs/facts.md#acr-helm-charts).
     """
+    if registration.get("kind") == RepositoryKind.HELM_OCI:
+        return {
+            "type": "helm", "url": registration["url"], "name": registration["key"], "enableOCI": "true",
+            "useAzureWorkloadIdentity": "true",
+        }
     return {"type": "git", "url": registration["url"], "useAzureWorkloadIdentity": "true"}
 
 
@@ -109,6 +124,8 @@ def create_bootstrap_application(
     }
     if "reader_descriptor" in bootstrap:
         annotations[READER_ANNOTATION] = bootstrap["reader_descriptor"]
+    if "registry_grants" in bootstrap:
+        annotations[REGISTRY_GRANTS_ANNOTATION] = pulumi.Output.from_input(bootstrap["registry_grants"]).apply(",".join)
     return apiextensions.CustomResource(
         f"{name}-bootstrap",
         api_version="argoproj.io/v1alpha1",
@@ -123,11 +140,7 @@ def create_bootstrap_application(
         },
         spec={
             "project": "default",
-            "source": {
-                "repoURL": bootstrap["repository_url"],
-                "path": bootstrap["path"],
-                "targetRevision": bootstrap["target_revision"],
-            },
+            "source": bootstrap_source(bootstrap),
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd-bootstrap"},
             "syncPolicy": {"automated": {}, "syncOptions": ["CreateNamespace=true"], "retry": {"limit": 5}},
         },
@@ -142,16 +155,24 @@ def create_bootstrap_application(
     )
 
 
+def bootstrap_source(bootstrap: BootstrapArgs) -> dict[str, str]:
+    """The Application's source: a path in a Git repository, or a chart in a Helm OCI repository."""
+    where = {"chart": bootstrap["chart"]} if "chart" in bootstrap else {"path": bootstrap.get("path", ".")}
+    return {"repoURL": bootstrap["repository_url"], **where, "targetRevision": bootstrap["target_revision"]}
+
+
 def bootstrap_wait_conditions(bootstrap: BootstrapArgs) -> list[str]:
     """pulumi.com/waitFor conditions: synced and healthy, and compared with this very source.
 
-    Without the source conditions an update (new path or revision) would pass at once on the old Synced status.
+    Without the source conditions an update (new path, chart or revision) would pass at once on the old Synced status.
     """
+    source = bootstrap_source(bootstrap)
+    where = "chart" if "chart" in source else "path"
     return [
         "jsonpath={.status.sync.status}=Synced",
         "jsonpath={.status.health.status}=Healthy",
-        f"jsonpath={{.status.sync.comparedTo.source.path}}={bootstrap['path']}",
-        f"jsonpath={{.status.sync.comparedTo.source.targetRevision}}={bootstrap['target_revision']}",
+        f"jsonpath={{.status.sync.comparedTo.source.{where}}}={source[where]}",
+        f"jsonpath={{.status.sync.comparedTo.source.targetRevision}}={source['targetRevision']}",
     ]
 
 

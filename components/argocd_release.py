@@ -14,6 +14,13 @@ from components.argocd_registration import (
     read_urls,
     register_repositories,
 )
+from components.argocd_sign_in import (
+    ACR_TOKEN_RESOURCE,
+    ACR_TOKEN_RESOURCE_ENV,
+    SingleSignOnArgs,
+    oidc_config,
+    rbac_policy,
+)
 from components.vocabulary import type_token
 from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
 
@@ -45,6 +52,12 @@ class ArgoCdReleaseArgs(TypedDict):
     """Repositories and credential templates to register."""
     bootstrap: NotRequired[BootstrapArgs]
     """An Application that proves access; absent, none is created."""
+    reads_container_registries: NotRequired[bool]
+    """Helm charts come from Azure Container Registry: the repo-server asks Entra for an ACR token, not an ARM one."""
+    server_service_account: NotRequired[str]
+    """Exact name of argocd-server's service account; with single_sign_on the app's federated credential trusts it."""
+    single_sign_on: NotRequired[SingleSignOnArgs]
+    """Entra sign-in through an app registration argocd-server uses with workload identity; absent, it is off."""
 
 
 class ArgoCdRelease(pulumi.ComponentResource):
@@ -78,10 +91,7 @@ class ArgoCdRelease(pulumi.ComponentResource):
             namespace=self.namespace,
             # The client ID is known only once the federated credentials exist, so the pods cannot ask Entra for
             # a token before the identity trusts them.
-            values=helm_values(
-                args["client_id"], args["release_name"], args["repo_server_service_account"],
-                args.get("commit_server_service_account"),
-            ),
+            values=helm_values(args),
             atomic=True,
             cleanup_on_fail=True,
             timeout=INSTALL_TIMEOUT_SECONDS,
@@ -120,22 +130,32 @@ def workload_identity_service_account(service_account: str, client_id: pulumi.In
     }
 
 
-def helm_values(
-    client_id: pulumi.Input[str],
-    release_name: str,
-    repo_server_service_account: str,
-    commit_server_service_account: str | None,
-) -> dict[str, Any]:
-    """argo-cd chart values: only the repo-server (and the hydrator's commit-server) get the identity."""
+def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
+    """argo-cd chart values: only the repo-server (and the hydrator's commit-server) get the identity; with single
+    sign-on, argocd-server runs as the sign-in app registration."""
+    client_id = args["client_id"]
     values: dict[str, Any] = {
-        "repoServer": workload_identity_service_account(repo_server_service_account, client_id),
+        "repoServer": workload_identity_service_account(args["repo_server_service_account"], client_id),
     }
+    configs: dict[str, Any] = {}
+    if args.get("reads_container_registries"):
+        values["repoServer"]["env"] = [{"name": ACR_TOKEN_RESOURCE_ENV, "value": ACR_TOKEN_RESOURCE}]
+    commit_server_service_account = args.get("commit_server_service_account")
     if commit_server_service_account is not None:
         values["commitServer"] = {"enabled": True, **workload_identity_service_account(commit_server_service_account, client_id)}
-        values["configs"] = {"params": {
+        configs["params"] = {
             "hydrator.enabled": "true",
             # The controller dials argocd-commit-server:8086 unless told otherwise; under any other release
             # name the Service is called differently (argo-helm#3333, docs/facts.md#source-hydrator).
-            "commit.server": f"{chart_fullname(release_name)}-commit-server:{COMMIT_SERVER_PORT}",
-        }}
+            "commit.server": f"{chart_fullname(args['release_name'])}-commit-server:{COMMIT_SERVER_PORT}",
+        }
+    sign_in = args.get("single_sign_on")
+    if sign_in is not None:
+        values["server"] = workload_identity_service_account(args.get("server_service_account", "argocd-server"), sign_in["client_id"])
+        configs["cm"] = {"url": sign_in["url"], "oidc.config": oidc_config(sign_in["client_id"], sign_in["tenant_id"])}
+        if sign_in["disable_local_admin"]:
+            configs["cm"]["admin.enabled"] = "false"
+        configs["rbac"] = {"policy.csv": rbac_policy(sign_in["group_roles"])}
+    if configs:
+        values["configs"] = configs
     return values

@@ -46,3 +46,12 @@ class SecretType(StrEnum):
     """Every repository whose URL starts with the Secret's URL (the longest prefix wins)."""
     REPOSITORY_WRITE = "repository-write"
     """One repository the Source Hydrator pushes to (docs/facts.md#source-hydrator)."""
+
+
+class RepositoryKind(StrEnum):
+    """What an Argo CD repository Secret points at (docs/facts.md#acr-helm-charts)."""
+
+    GIT = "git"
+    """A Git repository (Azure DevOps)."""
+    HELM_OCI = "helm-oci"
+    """A path in a container registry holding Helm charts, read over OCI (type helm with enableOCI)."""

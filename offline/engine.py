@@ -244,7 +244,34 @@ def _role_assignment(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> di
     return {"name": mocks._uuid(name, "name")}
 
 
+def _registry(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    registry = mocks._autoname(name, inputs.get("registryName"))
+    return {
+        "name": registry,
+        "loginServer": f"{registry}.azurecr.io",
+        "__id": mocks.arm_id(str(inputs.get("resourceGroupName")), "Microsoft.ContainerRegistry/registries", registry),
+    }
+
+
+def _application(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    object_id = mocks._uuid(name, "objectId")
+    return {"clientId": mocks._uuid(name, "clientId"), "objectId": object_id, "__id": f"/applications/{object_id}"}
+
+
+def _service_principal(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"objectId": mocks._uuid(name, "objectId")}
+
+
+def _application_credential(mocks: AzureMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    credential = mocks._uuid(name, "credentialId")
+    return {"credentialId": credential, "__id": f"{inputs.get('applicationId')}/federatedIdentityCredential/{credential}"}
+
+
 _RESOURCE_OUTPUTS: dict[str, Callable[[AzureMocks, str, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:containerregistry:Registry": _registry,
+    "azuread:index/application:Application": _application,
+    "azuread:index/servicePrincipal:ServicePrincipal": _service_principal,
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": _application_credential,
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:containerservice:ManagedCluster": _managed_cluster,
     "azure-native:managedidentity:UserAssignedIdentity": _identity,
@@ -321,7 +348,29 @@ def _devops_lookup(kind: str) -> Callable[[AzureMocks, dict[str, Any]], dict[str
     return answer
 
 
+def _existing_registry(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    group, name = str(args["resourceGroupName"]), str(args["registryName"])
+    return {
+        "id": mocks.arm_id(group, "Microsoft.ContainerRegistry/registries", name),
+        "name": name,
+        "location": "westeurope",
+        "loginServer": f"{name}.azurecr.io",
+        "sku": {"name": "Standard"},
+        "adminUserEnabled": False,
+    }
+
+
+def _entra_client_config(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "clientId": mocks._uuid("the deployer", "clientId"),
+        "objectId": mocks._uuid("the deployer", "objectId"),
+        "tenantId": mocks.tenant_id,
+    }
+
+
 _INVOKE_RESULTS: dict[str, Callable[[AzureMocks, dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:containerregistry:getRegistry": _existing_registry,
+    "azuread:index/getClientConfig:getClientConfig": _entra_client_config,
     "azure-native:authorization:getClientConfig": _client_config,
     "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,
     "azure-native:containerservice:getManagedCluster": _existing_cluster,

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 import pulumi
 
+from settings.charts import chart_settings
 from settings.model import PROJECT, ConfigError, ExtensionInstall, ServiceAccount, Settings
 from settings.reader import CREDENTIAL_WORDS, ConfigReader, compact
 from settings.rules import (
@@ -48,7 +49,8 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
     cluster = cluster_settings(reader)
     _refuse_a_second_region(reader, every_key, cluster.location)
     azure_devops = azure_devops_settings(reader)
-    argocd = argocd_settings(reader, azure_devops)
+    charts = chart_settings(reader)
+    argocd = argocd_settings(reader, azure_devops, charts)
     additional_issuers = tuple(
         reader.matching("additionalIssuers", issuer, is_issuer_url, "HTTPS OIDC issuer URLs")
         for issuer in reader.strings("additionalIssuers")
@@ -68,6 +70,7 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
         cluster=cluster,
         azure_devops=azure_devops,
         argocd=argocd,
+        charts=charts,
         additional_issuers=additional_issuers,
         additional_service_accounts=tuple(additional_accounts),
     )

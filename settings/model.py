@@ -109,11 +109,73 @@ class ExtensionInstall:
 
 
 @dataclass(frozen=True)
-class BootstrapSettings:
+class ContainerRegistry:
+    """An Azure Container Registry holding Helm charts: created by this stack, or an existing one referenced by name."""
+
+    name: str
+    existing_resource_group: str | None
+    """Resource group of an existing registry; None when this stack creates it."""
+    abac: bool
+    """The registry's role assignment mode is RBAC Registry + ABAC Repository Permissions, where AcrPull is ignored."""
+
+    @property
+    def login_server(self) -> str:
+        return f"{self.name}.azurecr.io"
+
+
+@dataclass(frozen=True)
+class HelmChartRepository:
+    """A path in a registry under which Helm charts are pushed; Argo CD registers it as one Helm OCI repository."""
+
+    registry: ContainerRegistry
+    path: str
+
+    @property
+    def url(self) -> str:
+        """The repository URL Argo CD matches on: no oci:// scheme (docs/facts.md#acr-helm-charts)."""
+        return f"{self.registry.login_server}/{self.path}"
+
+
+@dataclass(frozen=True)
+class ChartSettings:
+    registries: tuple[ContainerRegistry, ...]
+    repositories: tuple[HelmChartRepository, ...]
+
+
+@dataclass(frozen=True)
+class GitPath:
+    """Bootstrap from a path in a private Azure DevOps repository."""
+
     repository: Repository
     path: str
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """Bootstrap from a Helm chart in a registered ACR chart repository."""
+
+    repository: HelmChartRepository
+    chart: str
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    source: GitPath | HelmChart
     target_revision: str
+    """A branch, tag or commit for a Git path; the chart version for a chart."""
     timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class SingleSignOnSettings:
+    """Entra sign-in to the Argo CD UI and CLI through an app registration that Argo CD's server uses with workload
+    identity: no client secret."""
+
+    url: str
+    """Argo CD's external URL; the app registration's redirect URI is <url>/auth/callback."""
+    group_roles: tuple[tuple[str, str], ...]
+    """(Entra group object ID, Argo CD role name) pairs for the RBAC policy."""
+    disable_local_admin: bool
 
 
 @dataclass(frozen=True)
@@ -122,7 +184,10 @@ class ArgoCdSettings:
     """How Argo CD is installed: the variant carries what only it needs."""
     namespace: str
     repo_server: ServiceAccount
+    server: ServiceAccount
+    """The argocd-server's service account: what the single sign-on app's federated credential trusts."""
     bootstrap: BootstrapSettings | None
+    single_sign_on: SingleSignOnSettings | None
 
     @property
     def install_method(self) -> str:
@@ -145,6 +210,7 @@ class Settings:
     cluster: ClusterSettings
     azure_devops: AzureDevOpsSettings
     argocd: ArgoCdSettings
+    charts: ChartSettings
     additional_issuers: tuple[str, ...]
     additional_service_accounts: tuple[ServiceAccount, ...]
 

@@ -26,7 +26,14 @@ LEGACY_EXTENSION_KEYS = {
     "namespaceInstall": "(none: 1.0.0-preview always installs into the argocd namespace)",
 }
 # Settings the program owns in extension mode; the user may not override them through extensionSettings.
-OWNED_EXTENSION_KEYS = ("azure.workloadIdentity.enabled", "azure.workloadIdentity.clientId", "redis-ha.enabled")
+OWNED_EXTENSION_KEYS = (
+    "azure.workloadIdentity.enabled", "azure.workloadIdentity.clientId", "azure.workloadIdentity.entraSSOClientId",
+    "redis-ha.enabled",
+)
+# Settings the program owns in extension mode when single sign-on is on.
+SSO_EXTENSION_KEYS = (
+    "configs.cm.oidc\\.config", "configs.rbac.policy\\.csv", "configs.cm.admin\\.enabled", "global.domain", "configs.cm.url",
+)
 
 PAT_FREE_OPTIONS = (
     "this program never uses a PAT or password: Argo CD authenticates with Entra Workload ID, and the "

@@ -6,17 +6,20 @@ import re
 from collections import Counter
 from enum import StrEnum
 
-from components.argocd_extension import EXTENSION_NAMESPACE
+from components.argocd_extension import EXTENSION_NAMESPACE, EXTENSION_SERVER_ACCOUNT
 from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
+from settings.charts import bootstrap_chart
 from settings.devops_urls import ORG_URL, PROJECT_FORBIDDEN, parse_repository
 from settings.model import (
     PROJECT,
     ArgoCdSettings,
     AzureDevOpsSettings,
     BootstrapSettings,
+    ChartSettings,
     ClusterSettings,
     ExistingCluster,
     ExtensionInstall,
+    GitPath,
     HelmInstall,
     Repository,
     ServiceAccount,
@@ -30,10 +33,12 @@ from settings.rules import (
     MIN_LTS_KUBERNETES_MINOR,
     OWNED_EXTENSION_KEYS,
     PAT_FREE_OPTIONS,
+    SSO_EXTENSION_KEYS,
     chart_version_ok,
     is_dns_label,
     is_dns_subdomain,
 )
+from settings.single_sign_on import single_sign_on_settings
 
 
 class InstallMethod(StrEnum):
@@ -195,7 +200,7 @@ def _refuse_second_spellings(reader: ConfigReader, repositories: list[Repository
             reader.fail("repositories", repo.url, f"each repository once: {first!r} names the same repository")
 
 
-def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> ArgoCdSettings:
+def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings, charts: ChartSettings) -> ArgoCdSettings:
     method = reader.choice("argocdInstallMethod", InstallMethod)
     namespace = reader.matching(
         "argocdNamespace", reader.text("argocdNamespace"), is_dns_label, "a DNS-1123 label (a-z, 0-9, -; at most 63)"
@@ -210,12 +215,18 @@ def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> 
     commit_server = account("commitServerServiceAccount", "commit-server")
     helm = _helm_install(reader, azure_devops, commit_server if hydrator else None)
     extension = _extension_install(reader)
+    single_sign_on = single_sign_on_settings(reader)
+    repo_server = account("repoServerServiceAccount", "repo-server")
+    server = account("serverServiceAccount", "server")
+    if single_sign_on and server.name == repo_server.name:
+        reader.fail("serverServiceAccount", server.name, "a name other than repoServerServiceAccount's: each runs as its own identity")
     install: HelmInstall | ExtensionInstall
     match method:
         case InstallMethod.HELM:
             install = helm
         case InstallMethod.EXTENSION:
             install = extension
+            _refuse_what_the_extension_cannot_do(reader, extension, charts, single_sign_on is not None, server)
             if namespace != EXTENSION_NAMESPACE:
                 reader.fail("argocdNamespace", namespace, f"{EXTENSION_NAMESPACE!r}: the AKS extension always installs there")
             if hydrator:
@@ -227,9 +238,33 @@ def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> 
     return ArgoCdSettings(
         install=install,
         namespace=namespace,
-        repo_server=account("repoServerServiceAccount", "repo-server"),
-        bootstrap=_bootstrap_settings(reader, azure_devops),
+        repo_server=repo_server,
+        server=server,
+        bootstrap=_bootstrap_settings(reader, azure_devops, charts),
+        single_sign_on=single_sign_on,
     )
+
+
+def _refuse_what_the_extension_cannot_do(
+    reader: ConfigReader, extension: ExtensionInstall, charts: ChartSettings, single_sign_on: bool, server: ServiceAccount
+) -> None:
+    if charts.repositories:
+        reader.fail(
+            "helmChartRepositories", [repository.url for repository in charts.repositories],
+            "empty with argocdInstallMethod extension: a chart pull needs AZURE_ARM_TOKEN_RESOURCE in the repo-server's "
+            "environment (without it ACR answers 401, argo-cd#25048), and the extension documents no setting for the "
+            "repo-server's environment (docs/facts.md#aks-argo-cd-extension); use argocdInstallMethod helm",
+        )
+    if not single_sign_on:
+        return
+    if server.name != EXTENSION_SERVER_ACCOUNT:
+        reader.fail(
+            "serverServiceAccount", server.name,
+            f"{EXTENSION_SERVER_ACCOUNT!r} with the extension: it names its server's service account itself",
+        )
+    for key, _ in extension.extra:
+        if key in SSO_EXTENSION_KEYS:
+            reader.fail("extensionSettings", key, f"no {key} with singleSignOn true: the program sets it")
 
 
 def _helm_install(reader: ConfigReader, azure_devops: AzureDevOpsSettings, commit_server: ServiceAccount | None) -> HelmInstall:
@@ -313,7 +348,7 @@ def _extension_install(reader: ConfigReader) -> ExtensionInstall:
     )
 
 
-def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings) -> BootstrapSettings | None:
+def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings, charts: ChartSettings) -> BootstrapSettings | None:
     enabled = reader.boolean("bootstrapApplication")
     timeout = reader.integer("bootstrapTimeoutSeconds", 60, 3600)
     path = reader.matching(
@@ -328,10 +363,16 @@ def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings)
         "a branch, tag or commit such as HEAD, main or v1.2.0",
     )
     wanted = reader.text("bootstrapRepository")
+    chart = reader.text("bootstrapChart")
     if not enabled or not azure_devops.repositories:
         return None
+    if chart:
+        if wanted:
+            reader.fail("bootstrapRepository", wanted, "empty with bootstrapChart: the Application syncs one source")
+        source = bootstrap_chart(reader, charts, chart, revision)
+        return BootstrapSettings(source, revision, timeout) if source else None
     repository = _configured_repository(azure_devops, wanted) if wanted else azure_devops.repositories[0]
     if repository is None:
         reader.fail("bootstrapRepository", wanted, "one of the configured repositories (or empty for the first)")
         return None
-    return BootstrapSettings(repository, path, revision, timeout)
+    return BootstrapSettings(GitPath(repository, path), revision, timeout)
