@@ -53,7 +53,10 @@ KEY_GROUPS = {
     ),
     "bootstrap": (
         "bootstrapApplication", "bootstrapRepository", "bootstrapPath", "bootstrapTimeoutSeconds", "bootstrapTargetRevision",
+        "bootstrapChart",
     ),
+    "charts": ("containerRegistries", "abacRegistries", "helmChartRepositories"),
+    "single-sign-on": ("singleSignOn", "argocdUrl", "ssoGroupRoles", "ssoDisablesLocalAdmin", "serverServiceAccount"),
 }
 ALL_KEYS = tuple(key for keys in KEY_GROUPS.values() for key in keys)
 
@@ -62,6 +65,7 @@ ALL_KEYS = tuple(key for keys in KEY_GROUPS.values() for key in keys)
 FREE_TEXT_KEYS = {
     "azureDevOpsProject", "repositories", "bootstrapRepository", "bootstrapPath", "extensionSettings", "hydrationRepositories",
     "existingClusterResourceGroup",  # Azure resource group names may hold Unicode letters
+    "containerRegistries",  # "<resourceGroup>/<name>": the same resource group names
 }
 
 # A refusal may rightly name the key the fuzzed one must agree with rather than the fuzzed key itself:
@@ -79,6 +83,8 @@ AGREES_WITH = {
     "longTermSupport": {"kubernetesVersion"},
     "repoServerServiceAccount": {"additionalServiceAccounts"},
     "argocdNamespace": {"additionalServiceAccounts"},
+    "singleSignOn": {"ssoGroupRoles"},
+    "bootstrapApplication": {"bootstrapChart"},
 }
 
 # Realistic values for keys whose default is empty, so that mutations start from something valid.
@@ -91,6 +97,11 @@ SAMPLE_VALUES: dict[str, Any] = {
     "additionalIssuers": ["https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"],
     "additionalServiceAccounts": ["argocd/argocd-applicationset-controller"],
     "bootstrapRepository": REPO,
+    "containerRegistries": ["contosocharts", "rg-shared/contososhared"],
+    "abacRegistries": ["contososhared"],
+    "helmChartRepositories": ["contosocharts.azurecr.io/charts"],
+    "bootstrapChart": "contosocharts.azurecr.io/charts/guestbook",
+    "ssoGroupRoles": ["3f2504e0-4f89-41d3-9a0c-0305e82c3301=admin"],
     "hydrationRepositories": [REPO],
 }
 
