@@ -1,8 +1,6 @@
 """What Argo CD is told about Entra single sign-on, shared by both ways of installing it: oidc.config with workload
 identity and no client secret, and the RBAC policy that maps Entra groups to Argo CD roles."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi

@@ -4,8 +4,6 @@ No client secret exists: Argo CD's server presents its Kubernetes service-accoun
 credential trusts (docs/facts.md#entra-sso).
 """
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi

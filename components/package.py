@@ -6,6 +6,8 @@ from components.argocd_extension import ArgoCdExtension
 from components.argocd_release import ArgoCdRelease
 from components.cluster import AksCluster
 from components.devops_access import AzureDevOpsAccess
+from components.entra_sso import EntraSingleSignOn
+from components.registry_access import ContainerRegistryAccess
 from components.vocabulary import PACKAGE
 from components.workload_identity import WorkloadIdentity
 
@@ -13,6 +15,8 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     AksCluster,
     WorkloadIdentity,
     AzureDevOpsAccess,
+    ContainerRegistryAccess,
+    EntraSingleSignOn,
     ArgoCdRelease,
     ArgoCdExtension,
 )

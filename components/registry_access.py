@@ -1,7 +1,5 @@
 """Pull access for the identity to the Azure Container Registries Argo CD reads Helm charts from."""
 
-from __future__ import annotations
-
 import functools
 from typing import NotRequired, TypedDict
 

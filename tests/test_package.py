@@ -14,7 +14,12 @@ from pulumi.provider.experimental.analyzer import Analyzer, ComponentDefinition
 from components.package import COMPONENTS, PACKAGE
 from offline.engine import ROOT, ProgramRun
 
-EXPECTED_COMPONENTS = {"AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ArgoCdRelease", "ArgoCdExtension"}
+EXPECTED_COMPONENTS = {
+    "AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ContainerRegistryAccess", "EntraSingleSignOn", "ArgoCdRelease",
+    "ArgoCdExtension",
+}
+# Components a stack registers only when their feature is configured (Helm charts in ACR, Entra sign-in).
+OPTIONAL_COMPONENTS = {"ArgoCdExtension", "ContainerRegistryAccess", "EntraSingleSignOn"}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,7 @@ def test_the_package_offers_the_four_building_blocks_with_both_argo_cd_installs(
 
 def test_the_program_registers_each_component_under_the_token_the_schema_gives_it(dev: ProgramRun) -> None:
     registered = {r.type for r in dev.resources if r.type.startswith(f"{PACKAGE}:")}
-    assert registered == {f"{PACKAGE}:index:{name}" for name in EXPECTED_COMPONENTS - {"ArgoCdExtension"}}
+    assert registered == {f"{PACKAGE}:index:{name}" for name in EXPECTED_COMPONENTS - OPTIONAL_COMPONENTS}
 
 
 def test_every_input_and_output_is_described(schema: dict[str, Any]) -> None:
@@ -53,6 +58,8 @@ def test_every_input_and_output_is_described(schema: dict[str, Any]) -> None:
     ("ArgoCdRelease", {"namespace", "chartVersion", "clientId", "repoServerServiceAccount", "registrations", "bootstrap"},
      {"namespace", "repositoryUrls"}),
     ("ArgoCdExtension", {"clusterName", "releaseTrain", "clientId", "registrations"}, {"namespace", "repositoryUrls"}),
+    ("ContainerRegistryAccess", {"principalId", "registries"}, {"loginServers", "grantsReady"}),
+    ("EntraSingleSignOn", {"issuerUrl", "subject", "argocdUrl"}, {"clientId", "tenantId"}),
 ])
 def test_the_chained_values_are_inputs_and_outputs(schema: dict[str, Any], name: str, inputs: set[str], outputs: set[str]) -> None:
     definition = component(schema, name)
@@ -65,6 +72,7 @@ def test_choices_are_enums_in_the_schema(schema: dict[str, Any]) -> None:
     assert enums["AccessModel"] == {"repositories", "readers"}
     assert enums["PrincipalType"] == {"User", "ServicePrincipal"}
     assert enums["SecretType"] == {"repository", "repo-creds", "repository-write"}
+    assert enums["RepositoryKind"] == {"git", "helm-oci"}
     assert component(schema, "AzureDevOpsAccess").inputs["accessModel"].ref == f"#/types/{PACKAGE}:index:AccessModel"
 
 
@@ -97,7 +105,7 @@ def test_the_yaml_example_uses_only_declared_inputs_and_every_required_one(schem
     example = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
     assert example["packages"][PACKAGE] == "../../components"
     used = {name: resource for name, resource in example["resources"].items() if resource["type"].startswith(f"{PACKAGE}:")}
-    assert {resource["type"].split(":")[-1] for resource in used.values()} == EXPECTED_COMPONENTS - {"ArgoCdExtension"}
+    assert {resource["type"].split(":")[-1] for resource in used.values()} == EXPECTED_COMPONENTS - OPTIONAL_COMPONENTS
     for name, resource in used.items():
         definition = component(schema, resource["type"].split(":")[-1])
         given = set(resource["properties"])
