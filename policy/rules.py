@@ -80,6 +80,11 @@ AZURE_DEVOPS_PROVIDER = "pulumi:providers:azuredevops"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 SERVICE_PRINCIPAL_ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+# Client secrets of an Entra app registration: Argo CD's sign-in uses workload identity instead (docs/facts.md#entra-sso).
+ENTRA_CLIENT_SECRETS = frozenset({
+    "azuread:index/applicationPassword:ApplicationPassword",
+    "azuread:index/servicePrincipalPassword:ServicePrincipalPassword",
+})
 
 # Flattened extension settings such as "configs.credentialTemplates.ado.useAzureWorkloadIdentity".
 _EXTENSION_REPOSITORY_SETTING = re.compile(r"^configs\.(?:repositories|credentialTemplates)\.([^.]+)\.(.+)$")
@@ -103,6 +108,13 @@ def _repository_problems(keys: Iterable[str], field: Callable[[str], Any]) -> li
     if static:
         problems.append(f"holds static credentials {static}; use useAzureWorkloadIdentity instead")
     url = field("url")
+    if field("type") == "oci" and field("useAzureWorkloadIdentity") == "true":
+        problems.append(
+            "is type oci with useAzureWorkloadIdentity, which Argo CD does not support yet (argo-cd#24432); "
+            'register an ACR chart path as type helm with enableOCI: "true"'
+        )
+    if isinstance(url, str) and ".azurecr.io" in url and field("useAzureWorkloadIdentity") != "true" and not static:
+        problems.append(f'ACR URL {url!r} needs useAzureWorkloadIdentity: "true" (a string): there is no other PAT-free way in')
     # Argo CD would copy the flag from a matching credential template, but each entry must carry it itself:
     # a policy sees one resource at a time, and an entry that states its own authentication reads unambiguously.
     if isinstance(url, str) and _is_azure_devops(url):
@@ -204,6 +216,15 @@ def check_azure_devops_provider(args: ResourceValidationArgs, report_violation: 
         report_violation(
             f"Azure DevOps provider {args.name} sets {key}; authenticate with the Azure CLI (use_cli), "
             "OIDC (use_oidc) or a managed identity (use_msi) instead",
+            None,
+        )
+
+
+def check_no_entra_client_secret(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type in ENTRA_CLIENT_SECRETS:
+        report_violation(
+            f"{args.name} is a client secret of an Entra application; Argo CD signs in through workload identity "
+            "(a federated credential on the app), with no secret to store or rotate",
             None,
         )
 
@@ -314,6 +335,11 @@ ALL_POLICIES: list[Policy] = [
         "azuredevops-provider-has-no-pat",
         "The Azure DevOps provider authenticates without a PAT or client secret.",
         check_azure_devops_provider,
+    ),
+    _mandatory(
+        "entra-app-has-no-client-secret",
+        "No Entra application or service principal in the stack has a client secret.",
+        check_no_entra_client_secret,
     ),
     _mandatory(
         "aks-workload-identity-enabled",

@@ -113,6 +113,31 @@ def test_static_credential_in_string_data_fails(key: str) -> None:
     assert key in message
 
 
+def test_acr_chart_path_with_workload_identity_passes() -> None:
+    props = repo_secret(
+        "repository", type="helm", url="contoso.azurecr.io/charts", name="charts", enableOCI="true", useAzureWorkloadIdentity="true"
+    )
+    assert violations(REPO_CREDENTIALS, SECRET, props) == []
+
+
+def test_plain_oci_repository_with_workload_identity_fails_citing_the_upstream_issue() -> None:
+    props = repo_secret("repository", type="oci", url="oci://contoso.azurecr.io/charts", useAzureWorkloadIdentity="true")
+    [message] = violations(REPO_CREDENTIALS, SECRET, props)
+    assert "argo-cd#24432" in message
+
+
+def test_acr_url_without_workload_identity_fails() -> None:
+    props = repo_secret("repository", type="helm", url="contoso.azurecr.io/charts", enableOCI="true")
+    [message] = violations(REPO_CREDENTIALS, SECRET, props)
+    assert "useAzureWorkloadIdentity" in message
+
+
+@pytest.mark.parametrize("resource_type", sorted(rules.ENTRA_CLIENT_SECRETS))
+def test_an_entra_client_secret_fails(resource_type: str) -> None:
+    [message] = violations("entra-app-has-no-client-secret", resource_type, {"applicationId": "/applications/x"})
+    assert "workload identity" in message
+
+
 def test_static_credential_in_data_fails() -> None:
     props = repo_secret(url=ADO_TEMPLATE_URL, useAzureWorkloadIdentity="true")
     props["data"] = {"bearerToken": b64("token")}
@@ -376,7 +401,7 @@ def test_other_extension_types_are_ignored() -> None:
 
 
 def test_every_policy_is_mandatory_and_uniquely_named() -> None:
-    assert len(POLICIES) == len(rules.ALL_POLICIES) == 7
+    assert len(POLICIES) == len(rules.ALL_POLICIES) == 8
     assert {policy.enforcement_level.value for policy in rules.ALL_POLICIES} == {"mandatory"}
 
 
