@@ -39,6 +39,11 @@ RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 FEDERATED_CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+APP_FEDERATED_CREDENTIAL = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
+FEDERATED_CREDENTIALS = (FEDERATED_CREDENTIAL, APP_FEDERATED_CREDENTIAL)
+APPLICATION_REGISTRATION = "azuread:index/application:Application"
+SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
+CONTAINER_REGISTRY = "azure-native:containerregistry:Registry"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -74,6 +79,15 @@ PROVISIONING_SECONDS: Mapping[str, float] = {
     # workload identity"): "It takes a few seconds for the federated identity credential to propagate
     # after it's added". 5 s = the call plus "a few seconds" (docs/facts.md#entra-workload-identity says the same).
     FEDERATED_CREDENTIAL: 5.0,
+    # Estimates. Microsoft Graph creates an application, its service principal and a federated credential on the
+    # application synchronously (Graph REST reference: 201 Created); the credential's propagation is assumed to be
+    # the same "few seconds" as on a managed identity.
+    APP_FEDERATED_CREDENTIAL: 5.0,
+    APPLICATION_REGISTRATION: 5.0,
+    SERVICE_PRINCIPAL: 5.0,
+    # Estimate. Registries - Create is a long-running ARM operation; a Basic registry is usually ready in well
+    # under a minute.
+    CONTAINER_REGISTRY: 30.0,
     # 5 s for the synchronous ARM call (estimate) + 300 s propagation. Microsoft Learn (AKS, "Use Azure
     # RBAC for Kubernetes Authorization"): "New role assignments can take up to five minutes to
     # propagate and be updated by the authorization server". The documented worst case is used on
@@ -399,7 +413,7 @@ def _classify(
             entry is not None
             and exit_ is not None
             and by_urn[exit_].type in ARGOCD_INSTALLS
-            and all(r.type == FEDERATED_CREDENTIAL for r in detour)
+            and all(r.type in FEDERATED_CREDENTIALS for r in detour)
         )
         names = ", ".join(r.name for r in detour)
         kind: EdgeKind
