@@ -17,6 +17,8 @@ import pytest
 PROGRAM = Path(__file__).resolve().parents[1] / "__main__.py"
 PROJECT = "argocd-aks-wi-deployments"
 SETTINGS_TYPE = "pulumiservice:index:DeploymentSettings"
+DRIFT_TYPE = "pulumiservice:index:DriftSchedule"
+TTL_TYPE = "pulumiservice:index:TtlSchedule"
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 TENANT_ID = "66666666-7777-8888-9999-000000000000"
@@ -44,11 +46,11 @@ class _Recorder(pulumi.runtime.Mocks):
         return {}, None
 
 
-def run_program(**overrides: str) -> dict[str, Any]:
-    """Run deployments/__main__.py with BASE_CONFIG plus overrides; return the DeploymentSettings inputs."""
+def run_resources(**overrides: str) -> dict[str, list[dict[str, Any]]]:
+    """Run deployments/__main__.py with BASE_CONFIG plus overrides; return every resource's inputs by type."""
     config = {f"{PROJECT}:{key}": value for key, value in {**BASE_CONFIG, **overrides}.items()}
 
-    def run() -> dict[str, Any]:
+    def run() -> dict[str, list[dict[str, Any]]]:
         recorder = _Recorder()
         pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="settings", preview=False)
         pulumi.runtime.set_all_config(config)
@@ -58,10 +60,15 @@ def run_program(**overrides: str) -> dict[str, Any]:
             runpy.run_path(str(PROGRAM), run_name="__main__")
 
         program()
-        [settings] = recorder.inputs[SETTINGS_TYPE]
-        return settings
+        return recorder.inputs
 
     return contextvars.copy_context().run(run)
+
+
+def run_program(**overrides: str) -> dict[str, Any]:
+    """The DeploymentSettings inputs of a run with BASE_CONFIG plus overrides."""
+    [settings] = run_resources(**overrides)[SETTINGS_TYPE]
+    return settings
 
 
 def test_settings_target_the_configured_stack() -> None:
@@ -76,7 +83,10 @@ def test_azure_login_is_oidc_with_the_configured_identity() -> None:
 
 def test_no_secret_or_static_credential_is_configured() -> None:
     settings = run_program()
-    assert "environmentVariables" not in settings["operationContext"]
+    # Only kubelogin's non-secret settings: which login, which identity, where the token file is.
+    assert set(settings["operationContext"]["environmentVariables"]) == {
+        "AAD_LOGIN_METHOD", "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
+    }
     assert "gitAuth" not in settings["sourceContext"]["git"]
     assert "executorContext" not in settings
 
@@ -90,6 +100,7 @@ def test_pull_requests_are_previewed_and_pushes_deployed_through_vcs() -> None:
         "deployCommits": True,
         "pullRequestTemplate": False,
     }
+    assert run_resources().keys() == {SETTINGS_TYPE}, "no schedule unless configured"
     assert "github" not in settings
 
 
@@ -122,6 +133,11 @@ def test_pre_run_commands_install_kubelogin_then_log_the_cli_in_with_the_oidc_to
         ("azureSubscriptionId", "/subscriptions/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"),
         ("vcsProvider", "gitlab"),
         ("repository", "https://github.com/contoso/argocd-aks-wi"),
+        ("azureLogin", "cli"),
+        ("driftSchedule", "every 6 hours"),
+        ("driftAutoRemediate", "true"),
+        ("ttlExpiresAt", "2027-01-31"),
+        ("ttlDeleteStack", "true"),
     ],
 )
 def test_bad_config_stops_the_run_naming_the_key(key: str, value: str) -> None:
@@ -139,3 +155,85 @@ def test_missing_required_key_stops_the_run() -> None:
 
     with pytest.raises(pulumi.ConfigMissingError, match="organization"):
         contextvars.copy_context().run(run)
+
+
+# --- kubelogin in a deployment --------------------------------------------------------------------------
+
+
+def test_kubelogin_logs_in_with_the_deployment_token_file_not_the_cli_session() -> None:
+    env = run_program()["operationContext"]["environmentVariables"]
+    # AAD_LOGIN_METHOD overrides the kubeconfig's `--login azurecli` (Azure/kubelogin pkg/internal/token/options.go).
+    assert env == {
+        "AAD_LOGIN_METHOD": "workloadidentity",
+        "AZURE_CLIENT_ID": CLIENT_ID,
+        "AZURE_TENANT_ID": TENANT_ID,
+        "AZURE_FEDERATED_TOKEN_FILE": "/mnt/pulumi/pulumi.oidc",
+    }
+
+
+def test_esc_login_leaves_azure_to_the_environment_and_needs_no_cli_login() -> None:
+    context = run_program(azureLogin="esc")["operationContext"]
+    assert "oidc" not in context
+    assert "environmentVariables" not in context
+    [install] = context["preRunCommands"]
+    assert install.startswith("az aks install-cli --kubelogin-version v")
+
+
+# --- lifecycle: drift, TTL, review stacks ---------------------------------------------------------------
+
+
+def test_drift_schedule_runs_on_the_configured_cron_for_the_target_stack() -> None:
+    [drift] = run_resources(driftSchedule="0 */6 * * *")[DRIFT_TYPE]
+    assert drift == {
+        "organization": "contoso",
+        "project": "argocd-aks-wi",
+        "stack": "dev",
+        "scheduleCron": "0 */6 * * *",
+        "autoRemediate": False,
+    }
+
+
+def test_drift_remediation_is_off_by_default_in_production_and_on_elsewhere() -> None:
+    [production] = run_resources(driftSchedule="0 6 * * *")[DRIFT_TYPE]
+    [short_lived] = run_resources(driftSchedule="0 6 * * *", production="false")[DRIFT_TYPE]
+    assert (production["autoRemediate"], short_lived["autoRemediate"]) == (False, True)
+
+
+def test_drift_remediation_in_production_only_when_asked_for() -> None:
+    [drift] = run_resources(driftSchedule="0 6 * * *", driftAutoRemediate="true")[DRIFT_TYPE]
+    assert drift["autoRemediate"] is True
+    [drift] = run_resources(driftSchedule="0 6 * * *", production="false", driftAutoRemediate="false")[DRIFT_TYPE]
+    assert drift["autoRemediate"] is False
+
+
+def test_ttl_schedule_destroys_a_short_lived_stack_at_the_configured_time() -> None:
+    [ttl] = run_resources(production="false", ttlExpiresAt="2027-01-31T18:00:00Z")[TTL_TYPE]
+    assert ttl == {
+        "organization": "contoso",
+        "project": "argocd-aks-wi",
+        "stack": "dev",
+        "timestamp": "2027-01-31T18:00:00Z",
+        "deleteAfterDestroy": False,
+    }
+    [ttl] = run_resources(production="false", ttlExpiresAt="2027-01-31T18:00:00Z", ttlDeleteStack="true")[TTL_TYPE]
+    assert ttl["deleteAfterDestroy"] is True
+
+
+def test_ttl_is_refused_on_a_production_stack() -> None:
+    with pytest.raises(Exception, match="config ttlExpiresAt destroys the stack"):
+        run_program(ttlExpiresAt="2027-01-31T18:00:00Z")
+
+
+def test_review_stack_template_is_copied_for_pull_requests_and_never_deployed_itself() -> None:
+    vcs = run_program(stack="pr", production="false", azureLogin="esc", reviewStackTemplate="true")["vcs"]
+    assert (vcs["pullRequestTemplate"], vcs["deployCommits"], vcs["previewPullRequests"]) == (True, False, True)
+
+
+def test_review_stack_template_is_refused_on_production() -> None:
+    with pytest.raises(Exception, match="config reviewStackTemplate=true copies this stack"):
+        run_program(azureLogin="esc", reviewStackTemplate="true")
+
+
+def test_review_stacks_need_the_esc_login_because_their_names_are_new() -> None:
+    with pytest.raises(Exception, match="needs azureLogin: esc"):
+        run_program(production="false", reviewStackTemplate="true")
