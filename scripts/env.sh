@@ -1,23 +1,41 @@
-# Sourced by the other scripts: makes sure .venv exists with requirements-dev.txt installed, then activates it.
-# Reinstalls only when a requirements file changed since the last install.
+# Sourced by the other scripts: makes sure .venv exists with the pinned requirements, then activates it.
+#   ENV_REQUIREMENTS=requirements.txt source scripts/env.sh   # the program only (scripts/plan)
+#   source scripts/env.sh                                      # requirements-dev.txt (tests, lint, type check)
+# Installs with uv: the one on PATH, else a pinned uv bootstrapped from PyPI into .uv/ (needs only Python and
+# its pip or venv module). uv checks an installed environment in a fraction of a second, so every run
+# re-checks the requirements instead of trusting a stamp; `pulumi install` (uv sync) may have changed .venv.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  echo "creating .venv with $($PYTHON --version)" >&2
-  "$PYTHON" -m venv .venv
-fi
-stamp=.venv/.requirements.sha256
-wanted="$(cat requirements.txt requirements-dev.txt requirements-doctor.txt | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "installing requirements-dev.txt into .venv (first run takes about a minute)" >&2
-  if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt > .venv/pip.log 2>&1; then
-    cat .venv/pip.log >&2
-    echo "pip install failed (log above, also in .venv/pip.log)" >&2
-    exit 1
+UV_VERSION=0.13.9  # the uv bootstrapped when none is on PATH (.github/renovate.json5 keeps it current)
+requirements="${ENV_REQUIREMENTS:-requirements-dev.txt}"
+
+if command -v uv > /dev/null; then
+  UV=uv
+else
+  UV="$ROOT/.uv/bin/uv"
+  if [ ! -x "$UV" ] || [ "$("$UV" --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    echo "bootstrapping uv $UV_VERSION from PyPI into .uv/" >&2
+    rm -rf .uv
+    # pip's --target is the quickest way in; a Python without pip gets a small venv of its own.
+    if ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps --only-binary=:all: --target .uv "uv==$UV_VERSION" > /dev/null 2>&1; then
+      rm -rf .uv
+      "$PYTHON" -m venv .uv
+      .uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+    fi
   fi
-  echo "$wanted" > "$stamp"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv with $("$PYTHON" --version)" >&2
+  # --seed puts pip into .venv: Pulumi lists the program's packages with `python -m pip list`.
+  "$UV" venv --quiet --seed --python "$PYTHON" .venv
+fi
+if ! "$UV" pip install --quiet --python .venv/bin/python -r "$requirements" > .venv/install.log 2>&1; then
+  cat .venv/install.log >&2
+  echo "installing $requirements failed (log above, also in .venv/install.log)" >&2
+  exit 1
 fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
