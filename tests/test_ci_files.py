@@ -3,6 +3,7 @@ OIDC logins only, previews with the policy pack on pull requests, updates only f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ STORED_CREDENTIALS = (
     "personal_access_token",
     "personalAccessToken",
 )
+
+
+def pinned_uv_version() -> str:
+    """The uv that scripts/env.sh bootstraps; the CI definitions install the same one."""
+    match = re.search(r"^UV_VERSION=(\S+)", (ROOT / "scripts" / "env.sh").read_text(), re.MULTILINE)
+    assert match, "scripts/env.sh pins no UV_VERSION"
+    return match[1]
+
+
+UV_VERSION = pinned_uv_version()
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -96,20 +107,29 @@ def test_only_the_deploying_job_may_request_an_id_token(workflow: dict[str, Any]
     assert "permissions" not in workflow["jobs"]["checks"]
 
 
-def test_azure_login_is_oidc_with_ids_from_repository_variables(deploy_job: dict[str, Any]) -> None:
-    [login] = [s for s in steps(deploy_job) if uses(s).startswith("azure/login@")]
-    assert login["with"] == {
-        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
-        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
-        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
-    }
+def test_azure_providers_use_oidc_with_ids_from_repository_variables(deploy_job: dict[str, Any]) -> None:
     assert deploy_job["env"]["ARM_USE_OIDC"] == "true"
     for name in ("ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"):
         assert deploy_job["env"][name].startswith("${{ vars.")
 
 
-def test_kubelogin_is_installed_after_the_azure_login(deploy_job: dict[str, Any]) -> None:
-    assert step_index(deploy_job, "azure/login@") < step_index(deploy_job, "azure/use-kubelogin@")
+def test_kubelogin_gets_a_fresh_github_token_for_every_cluster_token(deploy_job: dict[str, Any]) -> None:
+    # AAD_LOGIN_METHOD overrides the kubeconfig's `--login azurecli`; kubelogin's workload-identity login then
+    # requests a new GitHub OIDC token per call (Azure/kubelogin pkg/internal/token/options.go, provider.go).
+    # Without it kubelogin would use the Azure CLI login, whose cached assertion expires after ~5 minutes.
+    env = deploy_job["env"]
+    assert env["AAD_LOGIN_METHOD"] == "workloadidentity"
+    assert env["AZURE_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+    assert env["AZURE_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}"
+
+
+def test_no_step_relies_on_an_azure_cli_login(deploy_job: dict[str, Any]) -> None:
+    # azure/login caches one GitHub token (~5 minutes): anything reading the CLI later would fail with AADSTS700024.
+    assert not [s for s in steps(deploy_job) if uses(s).startswith("azure/login@")]
+    assert not [s for s in steps(deploy_job) if "az login" in s.get("run", "")]
+
+
+def test_kubelogin_is_installed_before_pulumi_runs(deploy_job: dict[str, Any]) -> None:
     assert step_index(deploy_job, "azure/use-kubelogin@") < step_index(deploy_job, "pulumi/actions@")
 
 
@@ -138,7 +158,16 @@ def test_up_runs_only_for_pushes_to_main_after_the_preview(deploy_job: dict[str,
 def test_policy_pack_dependencies_are_installed_where_its_virtualenv_points(deploy_job: dict[str, Any]) -> None:
     policy = load(ROOT / "policy" / "PulumiPolicy.yaml")
     venv = f"policy/{policy['runtime']['options']['virtualenv']}"
-    assert any(f"python -m venv {venv}" in step.get("run", "") for step in steps(deploy_job))
+    assert any(f"uv venv --quiet --seed {venv} " in step.get("run", "") for step in steps(deploy_job))
+
+
+def test_program_dependencies_are_installed_with_uv_where_pulumi_looks(deploy_job: dict[str, Any]) -> None:
+    options = load(ROOT / "Pulumi.yaml")["runtime"]["options"]
+    assert options["toolchain"] == "uv"
+    install = "\n".join(step.get("run", "") for step in steps(deploy_job))
+    assert f"uv venv --quiet --seed {options['virtualenv']} " in install
+    # Pulumi runs uv itself (toolchain: uv), so it must be installed for the pulumi steps, not only used here.
+    assert f"python -m pip install --quiet uv=={UV_VERSION}" in install
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
@@ -187,6 +216,22 @@ def test_pipeline_logs_in_through_a_federated_service_connection(pipeline_steps:
     assert inputs["azureSubscription"] == "$(azureServiceConnection)"
     assert inputs["addSpnToEnvironment"] is True
     assert '--oidc-token "$idToken"' in inputs["inlineScript"]
+
+
+def test_pipeline_keeps_the_cli_login_alive_for_a_long_update(pipeline_steps: list[dict[str, Any]]) -> None:
+    # The task's federated token lasts ~10 minutes; every consumer here (azure-native, the azuredevops provider,
+    # kubelogin --login azurecli) asks the CLI, which the task logs in again every 8 minutes only with this on
+    # (microsoft/azure-pipelines-tasks Tasks/AzureCLIV2, AZ_SESSION_REFRESH_INTERVAL_MS).
+    inputs = azure_cli_step(pipeline_steps)["inputs"]
+    assert inputs["keepAzSessionActive"] is True
+    assert "AAD_LOGIN_METHOD" not in inputs["inlineScript"], "kubelogin must keep using the refreshed CLI login"
+
+
+def test_pipeline_installs_the_same_uv_as_the_scripts(pipeline: dict[str, Any], pipeline_steps: list[dict[str, Any]]) -> None:
+    assert pipeline["variables"]["uvVersion"] == UV_VERSION
+    install = "\n".join(step.get("bash", "") for step in pipeline_steps)
+    assert 'python -m pip install --quiet "uv==$(uvVersion)"' in install
+    assert "uv venv --quiet --seed .venv " in install
 
 
 def test_pipeline_installs_kubelogin_before_the_azure_cli_step(pipeline_steps: list[dict[str, Any]]) -> None:
