@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 PIPELINE = ROOT / "azure-pipelines.yml"
 ESC_ENVIRONMENT = ROOT / "esc" / "azure-oidc.yaml"
+ESC_KUBECTL = ROOT / "esc" / "kubectl.yaml"
+# Stack outputs the people's environment reads: the cluster's name, address and CA certificate.
+KUBECTL_OUTPUTS = {"clusterName", "apiServerUrl", "clusterCaData"}
 
 # Names that would mean a long-lived credential reached the job.
 STORED_CREDENTIALS = (
@@ -275,3 +278,34 @@ def test_esc_environment_logs_in_to_azure_by_oidc_and_exports_what_the_program_r
     assert env["ARM_OIDC_TOKEN"] == "${azure.login.oidc.token}"
     assert {"ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"} <= set(env)
     assert values["files"]["AZURE_FEDERATED_TOKEN_FILE"] == "${azure.login.oidc.token}"
+
+
+def test_esc_environment_for_people_reads_the_stack_outputs_of_this_project() -> None:
+    values = load(ESC_KUBECTL)["values"]
+    [(name, reference)] = values["stack"]["fn::open::pulumi-stacks"]["stacks"].items()
+    project, _, stack = reference["stack"].partition("/")
+    assert project == load(ROOT / "Pulumi.yaml")["name"] and stack
+    used = set(re.findall(rf"\$\{{stack\.{name}\.(\w+)\}}", ESC_KUBECTL.read_text()))
+    assert used == KUBECTL_OUTPUTS
+
+
+def test_esc_kubeconfig_signs_in_through_kubelogin_with_no_stored_credential() -> None:
+    from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
+
+    values = load(ESC_KUBECTL)["values"]
+    kubeconfig = values["kubeconfig"]
+    [user] = kubeconfig["users"]
+    assert set(user["user"]) == {"exec"}, "no token, client certificate, key or password"
+    execution = user["user"]["exec"]
+    assert execution["command"] == "kubelogin"
+    assert execution["args"] == ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_APP_ID]
+    assert execution["interactiveMode"] == "Never"
+    [cluster] = kubeconfig["clusters"]
+    assert set(cluster["cluster"]) == {"server", "certificate-authority-data"}
+    assert kubeconfig["current-context"] == cluster["name"] == kubeconfig["contexts"][0]["name"]
+    assert values["files"]["KUBECONFIG"] == {"fn::toJSON": "${kubeconfig}"}
+    static = {"token", "tokenFile", "client-key-data", "client-certificate-data", "username", "password"}
+    assert not static & set(strings(kubeconfig))
+    for text in strings(values):
+        for name in STORED_CREDENTIALS:
+            assert name not in text
