@@ -277,6 +277,7 @@ def test_esc_environment_logs_in_to_azure_by_oidc_and_exports_what_the_program_r
     assert env["ARM_USE_OIDC"] == "true"
     assert env["ARM_OIDC_TOKEN"] == "${azure.login.oidc.token}"
     assert {"ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"} <= set(env)
+    assert env["AAD_LOGIN_METHOD"] == "workloadidentity", "kubelogin must read the token file, not a CLI login"
     assert values["files"]["AZURE_FEDERATED_TOKEN_FILE"] == "${azure.login.oidc.token}"
 
 
