@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-UV_VERSION=0.13.9  # the uv bootstrapped when none is on PATH (.github/renovate.json5 keeps it current)
+UV_VERSION=0.13.9  # the uv bootstrapped when none is on PATH (.github/renovate.json keeps it current)
 requirements="${ENV_REQUIREMENTS:-requirements-dev.txt}"
 
 if command -v uv > /dev/null; then
