@@ -37,5 +37,7 @@ if ! "$UV" pip install --quiet --python .venv/bin/python -r "$requirements" > .v
   echo "installing $requirements failed (log above, also in .venv/install.log)" >&2
   exit 1
 fi
-# shellcheck disable=SC1091
-source .venv/bin/activate
+# What `source .venv/bin/activate` does, without the external commands uv's activate script calls.
+export VIRTUAL_ENV="$ROOT/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+unset PYTHONHOME
