@@ -71,6 +71,8 @@ match settings.argocd.install:
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("clusterResourceGroup", cluster.cluster_resource_group_name)
+pulumi.export("apiServerUrl", cluster.api_server_url)
+pulumi.export("clusterCaData", cluster.certificate_authority_data)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
 pulumi.export("identityName", identity.identity_name)
 pulumi.export("identityResourceGroup", group.name)

@@ -9,7 +9,7 @@ import pulumi_azure_native.containerservice as containerservice
 import pulumi_azure_native.containerservice.outputs as containerservice_outputs
 import pulumi_kubernetes as kubernetes
 
-from components.kubeconfig import exec_kubeconfig
+from components.kubeconfig import cluster_endpoint, exec_kubeconfig
 from components.vocabulary import KubeloginMode, PrincipalType, type_token
 
 # Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (docs/facts.md#azure-rbac).
@@ -54,7 +54,7 @@ def look_up_existing_cluster(resource_group: str, name: str) -> ExistingClusterF
         name=found.name,
         resource_group=resource_group,
         issuer_url=oidc.issuer_url,
-        node_count=sum(int(pool.count or 0) for pool in found.agent_pool_profiles or []),
+        node_count=sum(pool.count or 0 for pool in found.agent_pool_profiles or []),
     )
 
 
@@ -116,6 +116,10 @@ class AksCluster(pulumi.ComponentResource):
     """The cluster's OIDC issuer: what a federated identity credential must trust."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig that runs kubelogin: the cluster's address and CA, no token or key (a secret all the same)."""
+    api_server_url: pulumi.Output[str]
+    """The cluster's API server URL (not a secret)."""
+    certificate_authority_data: pulumi.Output[str]
+    """The API server's CA certificate, base64 (public, not a secret): with the URL, all a kubelogin kubeconfig needs."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("AksCluster"), name, None, pulumi.ResourceOptions.merge(
@@ -150,6 +154,10 @@ class AksCluster(pulumi.ComponentResource):
             resource_group_name=self.cluster_resource_group_name,
             resource_name=self.cluster_name,
         )
+        # The listing is a secret as a whole; the address and the CA certificate in it are not.
+        endpoint = credentials.kubeconfigs.apply(lambda configs: cluster_endpoint(configs[0].value))
+        self.api_server_url = pulumi.Output.unsecret(endpoint.apply(lambda found: found[0]))
+        self.certificate_authority_data = pulumi.Output.unsecret(endpoint.apply(lambda found: found[1]))
         login_mode = args["kubelogin_mode"]
         self.kubeconfig = pulumi.Output.secret(
             credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(configs[0].value, login_mode))
@@ -169,6 +177,8 @@ class AksCluster(pulumi.ComponentResource):
             "cluster_resource_group_name": self.cluster_resource_group_name,
             "oidc_issuer_url": self.oidc_issuer_url,
             "kubeconfig": self.kubeconfig,
+            "api_server_url": self.api_server_url,
+            "certificate_authority_data": self.certificate_authority_data,
         })
 
     def _create_cluster(self, name: str, args: AksClusterArgs) -> containerservice.ManagedCluster:

@@ -18,18 +18,21 @@ from components.vocabulary import KubeloginMode
 AKS_ENTRA_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
+def cluster_endpoint(user_kubeconfig_b64: str) -> tuple[str, str]:
+    """The API server's URL and its CA certificate (base64), the only parts of AKS's kubeconfig worth keeping."""
+    cluster = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))["clusters"][0]["cluster"]
+    return cluster["server"], cluster["certificate-authority-data"]
+
+
 def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: KubeloginMode) -> str:
     """Return a kubeconfig (YAML text) for the cluster in `user_kubeconfig_b64`, authenticated by kubelogin."""
     source: dict[str, Any] = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))
-    cluster_entry = source["clusters"][0]
-    name = cluster_entry["name"]
+    name = source["clusters"][0]["name"]
+    server, certificate_authority = cluster_endpoint(user_kubeconfig_b64)
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {
-            "server": cluster_entry["cluster"]["server"],
-            "certificate-authority-data": cluster_entry["cluster"]["certificate-authority-data"],
-        }}],
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": certificate_authority}}],
         "users": [{"name": "kubelogin", "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "kubelogin",

@@ -81,7 +81,7 @@ class ConfigReader:
         default = int(self._default(key))
         if value is None:
             return default
-        text = str(value).strip()
+        text = value.strip()
         # ASCII digits only: int() would also take "1_000", "١٢" and thousands of digits.
         if not re.fullmatch(r"-?[0-9]{1,9}", text) or not low <= int(text) <= high:
             self.fail(key, value, f"a whole number from {low} to {high}")
@@ -93,7 +93,7 @@ class ConfigReader:
         default = bool(self._default(key))
         if value is None:
             return default
-        lowered = str(value).strip().lower()
+        lowered = value.strip().lower()
         if lowered in ("true", "false"):
             return lowered == "true"
         self.fail(key, value, "true or false")

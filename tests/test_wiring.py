@@ -340,3 +340,11 @@ def test_next_steps_read_the_initial_admin_password(renamed: ProgramRun) -> None
 
 def test_no_stack_output_is_secret(dev: ProgramRun) -> None:
     assert dev.secret_outputs == set()
+
+
+def test_the_api_server_and_its_ca_are_exported_in_clear_from_the_clusters_kubeconfig(dev: ProgramRun) -> None:
+    """esc/kubectl.yaml builds a kubeconfig from these two outputs, so they must be readable (not secrets)."""
+    provider_kubeconfig = kubeconfig(dev)["clusters"][0]["cluster"]
+    assert dev.stack_outputs["apiServerUrl"] == provider_kubeconfig["server"]
+    assert dev.stack_outputs["clusterCaData"] == provider_kubeconfig["certificate-authority-data"]
+    assert {"apiServerUrl", "clusterCaData"}.isdisjoint(dev.secret_outputs)
