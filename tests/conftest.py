@@ -1,4 +1,4 @@
-"""Shared fixtures: every test runs the real program on the offline mock engine (offline/engine.py)."""
+"""Shared fixtures: every test runs the real program on the offline mock engine (tools/offline/engine.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from offline.engine import AzureMocks, ProgramRun, run_program  # noqa: E402
 from settings import CREDENTIAL_ENV_VARS  # noqa: E402
+from tools.offline.engine import AzureMocks, ProgramRun, run_program  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from components.argocd_registration import BOOTSTRAP_TIMEOUT_CAUSES
-from offline.engine import PROJECT, ProgramRun, Resource, load_stack_config, run_program, stack_files
+from tools.offline.engine import PROJECT, ProgramRun, Resource, load_stack_config, run_program, stack_files
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -370,7 +370,7 @@ def test_a_stack_file_exercises_narrow_access_templates_hydrator_and_bootstrap()
 
 def test_a_configured_repository_missing_from_its_project_stops_up_naming_it() -> None:
     from components.devops_access import RepositoryNotFoundError
-    from offline.engine import AzureMocks
+    from tools.offline.engine import AzureMocks
 
     only_one = AzureMocks(repositories={("gitops", "cluster-config")})
     with pytest.raises(RepositoryNotFoundError, match="'team-apps'"):

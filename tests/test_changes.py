@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from offline.engine import PROJECT, ROOT, AzureMocks, ProgramRun, Resource, run_program
+from tools.offline.engine import PROJECT, ROOT, AzureMocks, ProgramRun, Resource, run_program
 
 CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -248,7 +248,7 @@ def test_two_runs_of_one_config_give_byte_identical_inputs(stack: str) -> None:
 
 
 _DUMP_INPUTS = (
-    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from offline.engine import run_program; "
+    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from tools.offline.engine import run_program; "
     "from test_changes import inputs_by_urn; print(json.dumps(inputs_by_urn(run_program('platform'))))"
 )
 

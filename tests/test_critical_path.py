@@ -1,4 +1,4 @@
-"""The critical path of `pulumi up` (offline/critical_path.py): the dev stack waits only for what it must."""
+"""The critical path of `pulumi up` (tools/offline/critical_path.py): the dev stack waits only for what it must."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.critical_path import (
+from tools.offline.critical_path import (
     APPLICATION,
     ENTITLEMENT,
     FEDERATED_CREDENTIAL,
@@ -24,7 +24,7 @@ from offline.critical_path import (
     unneeded_edges,
     weight_of,
 )
-from offline.engine import ProgramRun, Resource, run_program
+from tools.offline.engine import ProgramRun, Resource, run_program
 
 FIRST_REPOSITORY = "https://dev.azure.com/contoso-platform/gitops/_git/cluster-config"
 OFF_THE_PATH = (

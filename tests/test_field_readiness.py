@@ -23,8 +23,8 @@ from components.argocd_registration import (
     explain_bootstrap_failure,
 )
 from components.devops_access import ENTITLEMENT_GAVE_UP, entitlement_retry_delay, retry_until_replicated
-from offline.engine import ROOT, ProgramRun, Resource, run_program
 from settings import CREDENTIAL_ENV_VARS, ConfigError
+from tools.offline.engine import ROOT, ProgramRun, Resource, run_program
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from pulumi.runtime.config import set_all_config
 
 import settings as program_settings
-from offline.engine import ROOT, Resource, load_stack_config, run_program
 from settings import PROJECT, ConfigError, Settings, has_invisible_characters
+from tools.offline.engine import ROOT, Resource, load_stack_config, run_program
 
 DECLARED = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
 DEV = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.cluster import ExistingClusterError
-from offline.engine import (
+from settings import ConfigError
+from tools.offline.engine import (
     PROJECT,
     AzureMocks,
     ExistingClusterMock,
@@ -15,7 +16,6 @@ from offline.engine import (
     run_program,
     stack_files,
 )
-from settings import ConfigError
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"

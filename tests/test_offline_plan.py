@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from offline import plan
-from offline.engine import ROOT, ProgramRun, stack_files
+from tools.offline import plan
+from tools.offline.engine import ROOT, ProgramRun, stack_files
 
 
 @pytest.fixture(scope="module")

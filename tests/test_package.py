@@ -12,7 +12,7 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, ComponentDefinition
 
 from components.package import COMPONENTS, PACKAGE
-from offline.engine import ROOT, ProgramRun
+from tools.offline.engine import ROOT, ProgramRun
 
 EXPECTED_COMPONENTS = {
     "AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ContainerRegistryAccess", "EntraSingleSignOn", "ArgoCdRelease",

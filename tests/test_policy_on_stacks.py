@@ -11,7 +11,7 @@ import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
 import settings
-from offline.engine import ROOT, ProgramRun, Resource, run_program, stack_files
+from tools.offline.engine import ROOT, ProgramRun, Resource, run_program, stack_files
 
 
 def _load_rules() -> ModuleType:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.engine import ROOT, ProgramRun, run_program, walk
+from tools.offline.engine import ROOT, ProgramRun, run_program, walk
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 CLUSTER = "azure-native:containerservice:ManagedCluster"

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate import utils as kubernetes_validate_utils
 
-from offline.engine import ProgramRun, Resource, run_program, walk
+from tools.offline.engine import ProgramRun, Resource, run_program, walk
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"

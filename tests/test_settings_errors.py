@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Resource, run_program
 from settings import ConfigError
+from tools.offline.engine import Resource, run_program
 
 ORG = "https://dev.azure.com/contoso-platform"
 REPO = f"{ORG}/gitops/_git/cluster-config"

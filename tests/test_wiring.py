@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.engine import ProgramRun, Resource, run_program, walk
+from tools.offline.engine import ProgramRun, Resource, run_program, walk
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"

@@ -3,12 +3,12 @@
 Prints, measured in one run:
   (a) the dev stack's evaluation under the mock engine against the floor of importing only the SDK classes
       and functions the dev stack uses, each in fresh processes (median wall time, CPU time, peak RSS);
-  (b) the critical path of `pulumi up` against the lower bound (offline/critical_path.py), with every edge
+  (b) the critical path of `pulumi up` against the lower bound (tools/offline/critical_path.py), with every edge
       on it that the lower-bound chain does not need;
   (c) evaluation for 1, 10, 100 and 300 repositories (over up to 10 projects, accessModel repositories)
       and the marginal cost per repository;
   (d) the wall time of the whole test suite (`python -m pytest -q`).
-and PASS/FAIL against the targets of issue 7. Run it with `bench/run` (creates .venv when missing).
+and PASS/FAIL against the targets of issue 7. Run it with `tools/bench/run` (creates .venv when missing).
 
 Time ratios are judged on CPU time (user + system of the measured process): on a shared machine wall
 time also counts the time spent waiting for other processes. Wall time is printed beside it.
@@ -30,17 +30,17 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from offline.critical_path import (  # noqa: E402
+from tools.offline.critical_path import (  # noqa: E402
     MANAGED_CLUSTER,
     critical_path,
     lower_bound,
     summary,
 )
-from offline.engine import ProgramRun, load_stack_config, run_program  # noqa: E402
+from tools.offline.engine import ProgramRun, load_stack_config, run_program  # noqa: E402
 
 TARGET_TIME_RATIO = 1.25
 TARGET_MEMORY_RATIO = 1.25
@@ -197,7 +197,7 @@ def _sdk_module(package: str, module: str) -> str:
 def evaluation_against_floor(dev: ProgramRun, repetitions: int) -> tuple[Measured, Measured, list[str]]:
     imports = sdk_imports(dev)
     floor_code = "\n".join(imports)
-    eval_code = "from offline.engine import run_program\nrun_program('dev')"
+    eval_code = "from tools.offline.engine import run_program\nrun_program('dev')"
     floor, evaluation = measure_interleaved([floor_code, eval_code], repetitions)
     return floor, evaluation, imports
 
@@ -218,7 +218,7 @@ def scaling(repetitions: int) -> dict[int, Measured]:
     codes = []
     for count in REPOSITORY_COUNTS:
         overrides = {"repositories": repository_urls(count, organization_url), "accessModel": "repositories"}
-        codes.append(f"from offline.engine import run_program\nrun_program('dev', overrides={overrides!r})")
+        codes.append(f"from tools.offline.engine import run_program\nrun_program('dev', overrides={overrides!r})")
     return dict(zip(REPOSITORY_COUNTS, measure_interleaved(codes, repetitions), strict=True))
 
 
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{wall_ratio:.2f}x"),
     ]
 
-    print("\n(b) critical path of `pulumi up` (weights: offline/critical_path.py PROVISIONING_SECONDS)")
+    print("\n(b) critical path of `pulumi up` (weights: tools/offline/critical_path.py PROVISIONING_SECONDS)")
     for line in summary(dev):
         print("    " + line)
     path, bound = critical_path(dev), lower_bound(dev)

@@ -32,7 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from settings import split_repository_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # libyaml builds the same objects as the pure-Python loader, about ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PROJECT = yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)["name"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from offline.engine import ProgramRun, Resource
+from tools.offline.engine import ProgramRun, Resource
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"

@@ -5,7 +5,7 @@ would reach its provider, then the output flow (issuer URL, client ID, principal
 Mermaid diagram. Values only a provider knows are shown as ⟨placeholders⟩ naming their origin; secrets are
 masked. A bad configuration prints the same error `pulumi up` would and exits with status 2.
 
-    python -m offline.plan [--stack dev] [--out out] [--all-stacks]
+    python -m tools.offline.plan [--stack dev] [--out out] [--all-stacks]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.critical_path import critical_path, summary
-from offline.engine import ROOT, ProgramRun, Resource, close_event_loops, run_program, stack_files, walk
+from tools.offline.critical_path import critical_path, summary
+from tools.offline.engine import ROOT, ProgramRun, Resource, close_event_loops, run_program, stack_files, walk
 
 SECRET_MASK = "[secret]"
 # Inputs every Kubernetes object repeats; they say nothing about this stack.
@@ -144,7 +144,7 @@ def render_text(run: ProgramRun) -> str:
         out.append(f"  ⟨{flow.label}⟩")
         out.extend(f"      → {place}" for place in flow.consumers)
     out.append("")
-    out.append("━━ Critical path of `pulumi up` (typical provisioning times, offline/critical_path.py)")
+    out.append("━━ Critical path of `pulumi up` (typical provisioning times, tools/offline/critical_path.py)")
     out.extend(f"  {line}" for line in summary(run))
     out.append("")
     out.append("━━ Stack outputs")
