@@ -1,4 +1,5 @@
-"""Shared fixtures: every test runs the real program on the offline mock engine (tools/offline/engine.py)."""
+"""Shared fixtures: every test runs the real program on the offline mock engine (tools/offline/engine.py)
+with its own stack files (tests/stacks/); tests/harness.py holds what the test modules share."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+TESTS = Path(__file__).resolve().parent
+for folder in (TESTS.parent, TESTS):  # the project (settings, components, tools) and harness.py
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
+from harness import run_program  # noqa: E402
 from settings import CREDENTIAL_ENV_VARS  # noqa: E402
-from tools.offline.engine import AzureMocks, ProgramRun, run_program  # noqa: E402
+from tools.offline.engine import ProgramRun  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +27,5 @@ def _no_credentials_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def dev() -> ProgramRun:
-    """The dev stack exactly as committed (one run shared by read-only tests)."""
+    """The tests' dev stack, tests/stacks/dev.yaml (one run shared by read-only tests)."""
     return run_program("dev")
-
-
-__all__ = ["AzureMocks", "ProgramRun", "run_program"]

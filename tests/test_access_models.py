@@ -9,22 +9,25 @@ import json
 import pytest
 
 from components.argocd_registration import BOOTSTRAP_TIMEOUT_CAUSES
-from tools.offline.engine import PROJECT, ProgramRun, Resource, load_stack_config, run_program, stack_files
+from harness import (
+    APPLICATION,
+    CLUSTER,
+    CREDENTIAL,
+    ENTITLEMENT,
+    GET_GROUP,
+    GIT_PERMISSIONS,
+    GROUP,
+    IDENTITY,
+    MEMBERSHIP,
+    ORG,
+    RELEASE,
+    SECRET,
+    SECRET_TYPE,
+    generated,
+    run_program,
+)
+from tools.offline.engine import ProgramRun, Resource
 
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
-GROUP = "azuredevops:index/group:Group"
-GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
-MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
-GET_GROUP = "azuredevops:index/getGroup:getGroup"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-SECRET_TYPE = "argocd.argoproj.io/secret-type"
-
-ORG = "https://dev.azure.com/contoso-platform"
 SPREAD_REPOSITORIES = [
     f"{ORG}/gitops/_git/cluster-config",
     f"{ORG}/gitops/_git/team-apps",
@@ -72,10 +75,6 @@ def scale() -> ProgramRun:
     return run_program("dev", overrides={"repositories": repositories})
 
 
-def generated(run: ProgramRun, label: str) -> str:
-    found = [value for value, origin in run.placeholders.items() if origin == label]
-    assert len(found) == 1, f"no single placeholder labelled {label!r}"
-    return found[0]
 
 
 def descriptor(resource: Resource) -> str:
@@ -351,21 +350,6 @@ def test_300_repository_secrets_have_unique_kubernetes_names(scale: ProgramRun) 
     names = {secret.input("metadata.name") for secret in scale.of_type(SECRET)}
     assert len(names) == 300
     assert all(len(name) <= 63 for name in names)
-
-
-# --- Ready stack file --------------------------------------------------------------------------------
-
-
-def test_a_stack_file_exercises_narrow_access_templates_hydrator_and_bootstrap() -> None:
-    def exercises_everything(config: dict[str, str]) -> bool:
-        return (
-            config[f"{PROJECT}:accessModel"] == "repositories"
-            and (config[f"{PROJECT}:credentialTemplates"] == "true" or len(json.loads(config[f"{PROJECT}:repositories"])) > 1)
-            and config[f"{PROJECT}:sourceHydrator"] == "true"
-            and config[f"{PROJECT}:bootstrapApplication"] == "true"
-        )
-
-    assert any(exercises_everything(load_stack_config(stack)) for stack in stack_files())
 
 
 def test_a_configured_repository_missing_from_its_project_stops_up_naming_it() -> None:

@@ -18,14 +18,9 @@ from typing import Any
 
 import pytest
 
-from tools.offline.engine import PROJECT, ROOT, AzureMocks, ProgramRun, Resource, run_program
+from harness import CREDENTIAL, GIT_PERMISSIONS, IDENTITY, ORG, PROJECT, RELEASE, ROOT, SECRET, run_program
+from tools.offline.engine import AzureMocks, ProgramRun, Resource
 
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
-GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
-ORG = "https://dev.azure.com/contoso-platform"
 DEV_REPOSITORIES = [f"{ORG}/gitops/_git/cluster-config", f"{ORG}/gitops/_git/team-apps"]
 NEW_REPOSITORY = f"{ORG}/gitops/_git/payments"
 
@@ -248,7 +243,7 @@ def test_two_runs_of_one_config_give_byte_identical_inputs(stack: str) -> None:
 
 
 _DUMP_INPUTS = (
-    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from tools.offline.engine import run_program; "
+    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from harness import run_program; "
     "from test_changes import inputs_by_urn; print(json.dumps(inputs_by_urn(run_program('platform'))))"
 )
 

@@ -7,16 +7,22 @@ from typing import Any
 
 import pytest
 
-from tools.offline.critical_path import (
+from harness import (
     APPLICATION,
+    CLUSTER,
+    CREDENTIAL,
     ENTITLEMENT,
-    FEDERATED_CREDENTIAL,
-    HELM_RELEASE,
-    MANAGED_CLUSTER,
+    IDENTITY,
     NAMESPACE,
-    PROVISIONING_SECONDS,
+    ORG,
+    RELEASE,
     RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
     SECRET,
+    run_program,
+)
+from tools.offline.critical_path import (
+    PROVISIONING_SECONDS,
     critical_path,
     deliberate_edges,
     lower_bound,
@@ -24,14 +30,10 @@ from tools.offline.critical_path import (
     unneeded_edges,
     weight_of,
 )
-from tools.offline.engine import ProgramRun, Resource, run_program
+from tools.offline.engine import ProgramRun, Resource
 
-FIRST_REPOSITORY = "https://dev.azure.com/contoso-platform/gitops/_git/cluster-config"
-OFF_THE_PATH = (
-    "azure-native:managedidentity:UserAssignedIdentity",
-    "azure-native:authorization:RoleAssignment",
-    "azuredevops:",
-)
+FIRST_REPOSITORY = f"{ORG}/gitops/_git/cluster-config"
+OFF_THE_PATH = (IDENTITY, ROLE_ASSIGNMENT, "azuredevops:")
 
 
 def _with_dependency(run: ProgramRun, dependant: str, dependency: str) -> ProgramRun:
@@ -62,20 +64,20 @@ def test_dev_critical_path_is_the_lower_bound_plus_only_the_deliberate_credentia
 
     assert unneeded_edges(dev) == []
     assert path.total_seconds == lower_bound(dev).total_seconds + path.deliberate_seconds
-    credentials = [r for r in path.resources if r.type == FEDERATED_CREDENTIAL]
+    credentials = [r for r in path.resources if r.type == CREDENTIAL]
     assert 0 < path.deliberate_seconds <= sum(weight_of(r) for r in credentials)
 
 
 def test_dev_critical_path_runs_cluster_credential_helm_release_secret_first_sync(dev: ProgramRun) -> None:
     types = [r.type for r in critical_path(dev).resources]
 
-    assert types == [RESOURCE_GROUP, MANAGED_CLUSTER, FEDERATED_CREDENTIAL, HELM_RELEASE, SECRET, APPLICATION]
+    assert types == [RESOURCE_GROUP, CLUSTER, CREDENTIAL, RELEASE, SECRET, APPLICATION]
 
 
 def test_only_the_edges_into_and_out_of_the_credential_are_deliberate(dev: ProgramRun) -> None:
     deliberate = [(edge.source.type, edge.target.type) for edge in deliberate_edges(dev)]
 
-    assert deliberate == [(MANAGED_CLUSTER, FEDERATED_CREDENTIAL), (FEDERATED_CREDENTIAL, HELM_RELEASE)]
+    assert deliberate == [(CLUSTER, CREDENTIAL), (CREDENTIAL, RELEASE)]
 
 
 def test_identity_azure_devops_grants_and_role_assignment_are_off_the_dev_critical_path(dev: ProgramRun) -> None:
@@ -88,9 +90,9 @@ def test_lower_bound_is_cluster_install_secret_first_sync_with_what_they_cannot_
     steps = {step.name: [r.type for r in step.resources] for step in lower_bound(dev).steps}
 
     assert steps["resource group of the cluster"] == [RESOURCE_GROUP]
-    assert steps["cluster"] == [MANAGED_CLUSTER]
+    assert steps["cluster"] == [CLUSTER]
     assert steps["Argo CD namespace"] == [NAMESPACE]
-    assert steps["Argo CD install"] == [HELM_RELEASE]
+    assert steps["Argo CD install"] == [RELEASE]
     assert set(steps["repository secret"]) == {SECRET} and len(steps["repository secret"]) == 2
     assert steps["first sync"] == [APPLICATION]
 
@@ -116,7 +118,7 @@ def test_a_cluster_that_waits_for_the_deployers_role_assignment_pays_its_propaga
     assert [edge.names for edge in edges] == [
         ("resource-group", "cluster-deployer-cluster-admin"), ("cluster-deployer-cluster-admin", "cluster-aks"),
     ]
-    assert critical_path(run).unneeded_seconds == PROVISIONING_SECONDS["azure-native:authorization:RoleAssignment"]
+    assert critical_path(run).unneeded_seconds == PROVISIONING_SECONDS[ROLE_ASSIGNMENT]
 
 
 def test_serialised_credentials_of_the_source_hydrator_stay_deliberate() -> None:
@@ -124,8 +126,8 @@ def test_serialised_credentials_of_the_source_hydrator_stay_deliberate() -> None
     path = critical_path(run)
 
     assert unneeded_edges(run) == []
-    assert [r.type for r in path.resources].count(FEDERATED_CREDENTIAL) == 2
-    assert path.deliberate_seconds <= 2 * PROVISIONING_SECONDS[FEDERATED_CREDENTIAL]
+    assert [r.type for r in path.resources].count(CREDENTIAL) == 2
+    assert path.deliberate_seconds <= 2 * PROVISIONING_SECONDS[CREDENTIAL]
 
 
 def test_extension_install_path_is_at_the_lower_bound_too() -> None:
@@ -137,21 +139,21 @@ def test_extension_install_path_is_at_the_lower_bound_too() -> None:
 
 def test_a_dependency_on_a_component_waits_for_every_resource_inside_it() -> None:
     component = _resource("platform", "test:index:Platform", custom=False)
-    slow = _resource("aks", MANAGED_CLUSTER, parent=component.urn)
+    slow = _resource("aks", CLUSTER, parent=component.urn)
     quick = _resource("ns", NAMESPACE, parent=component.urn)
-    release = _resource("release", HELM_RELEASE, depends_on=(component.urn,))
+    release = _resource("release", RELEASE, depends_on=(component.urn,))
 
     path = critical_path(_run(component, slow, quick, release))
 
     assert [r.name for r in path.resources] == ["aks", "release"]
-    assert path.total_seconds == PROVISIONING_SECONDS[MANAGED_CLUSTER] + PROVISIONING_SECONDS[HELM_RELEASE]
+    assert path.total_seconds == PROVISIONING_SECONDS[CLUSTER] + PROVISIONING_SECONDS[RELEASE]
 
 
 def test_components_and_providers_weigh_nothing_but_pass_their_waits_on() -> None:
-    cluster = _resource("aks", MANAGED_CLUSTER)
+    cluster = _resource("aks", CLUSTER)
     provider = _resource("k8s", "pulumi:providers:kubernetes", depends_on=(cluster.urn,))
     namespace = _resource("ns", NAMESPACE, depends_on=(provider.urn,))
-    release = _resource("release", HELM_RELEASE, depends_on=(provider.urn, namespace.urn))
+    release = _resource("release", RELEASE, depends_on=(provider.urn, namespace.urn))
 
     path = critical_path(_run(cluster, provider, namespace, release))
 

@@ -23,19 +23,10 @@ from components.argocd_registration import (
     explain_bootstrap_failure,
 )
 from components.devops_access import ENTITLEMENT_GAVE_UP, entitlement_retry_delay, retry_until_replicated
+from harness import APPLICATION, CLUSTER, ENTITLEMENT, GIT_PERMISSIONS, MEMBERSHIP, ORG, RELEASE, ROOT, SECRET, SECRET_TYPE, run_program
 from settings import CREDENTIAL_ENV_VARS, ConfigError
-from tools.offline.engine import ROOT, ProgramRun, Resource, run_program
+from tools.offline.engine import ProgramRun, Resource
 
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
-GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
-MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-SECRET_TYPE = "argocd.argoproj.io/secret-type"
-
-ORG = "https://dev.azure.com/contoso-platform"
 TARGET = f"{ORG}/gitops/_git/cluster-config"
 READ_ONLY = f"{ORG}/gitops/_git/team-apps"
 NOT_REPLICATED = "Adding service principal entitlement: (VS403283) Could not add user '0000' at this time."

@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 from pulumi.runtime.config import set_all_config
 
 import settings as program_settings
+from harness import ORG, ROOT, load_stack_config, run_program, stack_config
 from settings import PROJECT, ConfigError, Settings, has_invisible_characters
-from tools.offline.engine import ROOT, Resource, load_stack_config, run_program
+from tools.offline.engine import Resource
 
 DECLARED = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-DEV = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+DEV = stack_config("dev")
 DEV_CONFIG = load_stack_config("dev")  # parsed once: the fuzz loop only changes one key of it
-ORG = "https://dev.azure.com/contoso-platform"
 REPO = f"{ORG}/gitops/_git/cluster-config"
 
 # Keys by the part of the program that reads them; every declared key is in exactly one group.

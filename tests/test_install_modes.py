@@ -5,29 +5,24 @@ from __future__ import annotations
 import pytest
 
 from components.cluster import ExistingClusterError
-from settings import ConfigError
-from tools.offline.engine import (
-    PROJECT,
-    AzureMocks,
-    ExistingClusterMock,
-    ProgramRun,
-    Resource,
-    load_stack_config,
+from harness import (
+    CLUSTER,
+    CREDENTIAL,
+    EXTENSION,
+    GET_CLUSTER,
+    IDENTITY,
+    LIST_USER_CREDENTIALS,
+    NAMESPACE,
+    RELEASE,
+    RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
+    SECRET,
+    TEST_STACKS,
+    generated,
     run_program,
-    stack_files,
 )
-
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-EXTENSION_TYPE = "azure-native:kubernetesconfiguration:Extension"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-NAMESPACE = "kubernetes:core/v1:Namespace"
-SECRET = "kubernetes:core/v1:Secret"
-GET_CLUSTER = "azure-native:containerservice:getManagedCluster"
-LIST_USER_CREDENTIALS = "azure-native:containerservice:listManagedClusterUserCredentials"
+from settings import ConfigError
+from tools.offline.engine import AzureMocks, ExistingClusterMock, ProgramRun, Resource
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a2e5"
 EXISTING_GROUP, EXISTING_NAME = "rg-platform", "aks-shared"
@@ -36,18 +31,18 @@ EXISTING_ID = (
     f"managedClusters/{EXISTING_NAME}"
 )
 EXISTING = {"existingClusterResourceGroup": EXISTING_GROUP, "existingClusterName": EXISTING_NAME}
-EXTENSION = {"argocdInstallMethod": "extension"}
+AS_EXTENSION = {"argocdInstallMethod": "extension"}
 LEGACY_KEYS = {"workloadIdentity.enable", "workloadIdentity.clientId", "deployWithHighAvailability", "namespaceInstall"}
 
 COMBINATIONS = {
     "new-helm": {},
     # The extension with every default: release train preview, no version pin, no high availability.
-    "new-extension": EXTENSION,
+    "new-extension": AS_EXTENSION,
     "existing-helm": EXISTING,
     # The extension with every option set.
     "existing-extension": {
         **EXISTING,
-        **EXTENSION,
+        **AS_EXTENSION,
         "extensionReleaseTrain": "stable",
         "extensionVersion": "1.0.0-preview",
         "extensionHighAvailability": True,
@@ -75,18 +70,12 @@ def runs() -> dict[str, ProgramRun]:
 
 def install_of(run: ProgramRun) -> Resource:
     """The Helm release or the extension: whichever installs Argo CD."""
-    (install,) = run.of_type(RELEASE) + run.of_type(EXTENSION_TYPE)
+    (install,) = run.of_type(RELEASE) + run.of_type(EXTENSION)
     return install
 
 
-def generated(run: ProgramRun, label: str) -> str:
-    found = [value for value, origin in run.placeholders.items() if origin == label]
-    assert len(found) == 1, f"no single placeholder labelled {label!r}"
-    return found[0]
-
-
 def extension_settings(runs: dict[str, ProgramRun], combination: str) -> dict[str, object]:
-    return runs[combination].one(EXTENSION_TYPE).inputs["configurationSettings"]
+    return runs[combination].one(EXTENSION).inputs["configurationSettings"]
 
 
 # --- Cluster: created or adopted ---------------------------------------------------------------------
@@ -181,7 +170,7 @@ def test_extension_high_availability_on_an_existing_cluster_with_3_nodes_is_refu
 @pytest.mark.parametrize("combination", HELM)
 def test_helm_mode_installs_the_chart_and_no_extension(runs: dict[str, ProgramRun], combination: str) -> None:
     run = runs[combination]
-    assert (len(run.of_type(RELEASE)), len(run.of_type(EXTENSION_TYPE))) == (1, 0)
+    assert (len(run.of_type(RELEASE)), len(run.of_type(EXTENSION))) == (1, 0)
 
 
 @pytest.mark.parametrize("combination", EXTENSIONS)
@@ -189,7 +178,7 @@ def test_extension_mode_installs_the_extension_and_no_chart_or_namespace(
     runs: dict[str, ProgramRun], combination: str
 ) -> None:
     run = runs[combination]
-    assert (len(run.of_type(EXTENSION_TYPE)), len(run.of_type(RELEASE)), len(run.of_type(NAMESPACE))) == (1, 0, 0)
+    assert (len(run.of_type(EXTENSION)), len(run.of_type(RELEASE)), len(run.of_type(NAMESPACE))) == (1, 0, 0)
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -215,14 +204,14 @@ def test_repository_secrets_use_workload_identity_in_every_mode(runs: dict[str, 
 
 @pytest.mark.parametrize("combination", EXTENSIONS)
 def test_extension_is_microsoft_argocd(runs: dict[str, ProgramRun], combination: str) -> None:
-    assert runs[combination].one(EXTENSION_TYPE).inputs["extensionType"] == "Microsoft.ArgoCD"
+    assert runs[combination].one(EXTENSION).inputs["extensionType"] == "Microsoft.ArgoCD"
 
 
 @pytest.mark.parametrize(("combination", "train"), [("new-extension", "preview"), ("existing-extension", "stable")])
 def test_extension_release_train_defaults_to_preview_and_is_configurable(
     runs: dict[str, ProgramRun], combination: str, train: str
 ) -> None:
-    assert runs[combination].one(EXTENSION_TYPE).inputs["releaseTrain"] == train
+    assert runs[combination].one(EXTENSION).inputs["releaseTrain"] == train
 
 
 @pytest.mark.parametrize("combination", EXTENSIONS)
@@ -263,19 +252,19 @@ def test_extension_passes_further_settings_through(runs: dict[str, ProgramRun]) 
 
 
 def test_unpinned_extension_follows_its_release_train_with_minor_auto_upgrade(runs: dict[str, ProgramRun]) -> None:
-    extension = runs["new-extension"].one(EXTENSION_TYPE)
+    extension = runs["new-extension"].one(EXTENSION)
     assert extension.inputs["autoUpgradeMinorVersion"] is True
     assert "version" not in extension.inputs
 
 
 def test_version_pin_turns_minor_auto_upgrade_off(runs: dict[str, ProgramRun]) -> None:
-    extension = runs["existing-extension"].one(EXTENSION_TYPE)
+    extension = runs["existing-extension"].one(EXTENSION)
     assert (extension.inputs["version"], extension.inputs["autoUpgradeMinorVersion"]) == ("1.0.0-preview", False)
 
 
 @pytest.mark.parametrize("combination", EXTENSIONS)
 def test_extension_installs_into_the_argocd_namespace(runs: dict[str, ProgramRun], combination: str) -> None:
-    assert runs[combination].one(EXTENSION_TYPE).input("scope.cluster.releaseNamespace") == "argocd"
+    assert runs[combination].one(EXTENSION).input("scope.cluster.releaseNamespace") == "argocd"
 
 
 @pytest.mark.parametrize("combination", EXTENSIONS)
@@ -285,7 +274,7 @@ def test_extension_goes_on_the_stacks_cluster(runs: dict[str, ProgramRun], combi
         expected = (EXISTING_NAME, EXISTING_GROUP)
     else:
         expected = (run.one(CLUSTER).outputs["name"], run.one(RESOURCE_GROUP).outputs["name"])
-    extension = run.one(EXTENSION_TYPE)
+    extension = run.one(EXTENSION)
     assert (extension.inputs["clusterName"], extension.inputs["resourceGroupName"]) == expected
     assert (extension.inputs["clusterRp"], extension.inputs["clusterResourceName"]) == (
         "Microsoft.ContainerService", "managedClusters",
@@ -300,7 +289,7 @@ def test_extension_credential_trusts_the_configured_repo_server_account(
 
 
 def test_extension_repo_server_account_is_configurable() -> None:
-    run = run_program("dev", overrides={**EXTENSION, "repoServerServiceAccount": "argocd-repo-server-wi"})
+    run = run_program("dev", overrides={**AS_EXTENSION, "repoServerServiceAccount": "argocd-repo-server-wi"})
     assert run.one(CREDENTIAL).inputs["subject"] == "system:serviceaccount:argocd:argocd-repo-server-wi"
 
 
@@ -317,19 +306,9 @@ def test_stack_exports_the_install_method(runs: dict[str, ProgramRun], combinati
 # --- Ready stack files -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", stack_files())
-def test_stack_file_runs_offline_and_installs_argocd(stack: str) -> None:
-    run = run_program(stack)
-    assert install_of(run).type in (RELEASE, EXTENSION_TYPE)
-    assert run.stack_outputs["repositoryUrls"]
-
-
-def test_an_extension_on_an_existing_cluster_stack_file_is_shipped() -> None:
-    configs = [load_stack_config(stack) for stack in stack_files()]
-    assert any(
-        config[f"{PROJECT}:argocdInstallMethod"] == "extension" and config.get(f"{PROJECT}:existingClusterName")
-        for config in configs
-    )
+@pytest.mark.parametrize("stack", TEST_STACKS)
+def test_stack_file_runs_offline_and_registers_its_repositories(stack: str) -> None:
+    assert run_program(stack).stack_outputs["repositoryUrls"]
 
 
 def test_an_adopted_cluster_administered_already_gets_no_role_assignment_and_no_wait_for_one() -> None:

@@ -11,7 +11,8 @@ import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
 import settings
-from tools.offline.engine import ROOT, ProgramRun, Resource, run_program, stack_files
+from harness import ROOT, TEST_STACKS, run_program
+from tools.offline.engine import ProgramRun, Resource
 
 
 def _load_rules() -> ModuleType:
@@ -41,8 +42,8 @@ def violations(resource: Resource, props: dict[str, Any] | None = None) -> list[
     return found
 
 
-@pytest.mark.parametrize("stack", stack_files())
-def test_every_stack_file_passes_the_policy_pack(stack: str) -> None:
+@pytest.mark.parametrize("stack", TEST_STACKS)
+def test_every_test_stack_passes_the_policy_pack(stack: str) -> None:
     run: ProgramRun = run_program(stack)
     assert {resource.name: violations(resource) for resource in run.resources if violations(resource)} == {}
 

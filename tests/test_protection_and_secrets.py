@@ -9,23 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.offline.engine import ROOT, ProgramRun, run_program, walk
+from harness import CLUSTER, CREDENTIAL, ENTITLEMENT, EXTENSION, IDENTITY, RELEASE, RESOURCE_GROUP, run_program
+from tools.offline.engine import ProgramRun, walk
 
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-EXTENSION = "azure-native:kubernetesconfiguration:Extension"
 GROUP_MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
-ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
 PROTECTED_OUTSIDE_DEV = {RESOURCE_GROUP, CLUSTER, IDENTITY}
 MAX_INSTALL_SECONDS = 30 * 60
-
-# The dev stack's own values, to run the same configuration under another stack name.
-DEV_CONFIG = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-
 
 def protected_types(run: ProgramRun) -> set[str]:
     return {r.type for r in run.resources if r.options["protect"]}
@@ -43,7 +33,7 @@ def test_dev_protects_nothing(dev: ProgramRun) -> None:
 
 def test_every_other_stack_protects_the_resource_group_cluster_and_identity() -> None:
     """protectResources auto: the cluster holds the workloads, the identity's client ID is what Argo CD trusts."""
-    staging = run_program("staging", overrides=DEV_CONFIG)
+    staging = run_program("staging", config="dev")
     assert protected_types(staging) == PROTECTED_OUTSIDE_DEV
 
 
@@ -52,7 +42,7 @@ def test_every_other_stack_protects_the_resource_group_cluster_and_identity() ->
     [("dev", "true", PROTECTED_OUTSIDE_DEV), ("staging", "false", set())],
 )
 def test_protection_can_be_set_either_way(stack: str, protect: str, expected: set[str]) -> None:
-    run = run_program(stack, overrides={**DEV_CONFIG, "protectResources": protect})
+    run = run_program(stack, overrides={"protectResources": protect}, config="dev")
     assert protected_types(run) == expected
 
 

@@ -15,12 +15,8 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate import utils as kubernetes_validate_utils
 
-from tools.offline.engine import ProgramRun, Resource, run_program, walk
-
-RELEASE = "kubernetes:helm.sh/v3:Release"
-EXTENSION = "azure-native:kubernetesconfiguration:Extension"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-STACKS = ["dev", "platform", "extension-existing"]
+from harness import EXTENSION, RELEASE, TEST_STACKS, run_program
+from tools.offline.engine import ProgramRun, Resource, walk
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -45,7 +41,7 @@ def test_the_aks_default_version_is_validated_against_the_newest_schemas() -> No
     assert schema_version(run_program("dev", overrides={"kubernetesVersion": ""})) == kubernetes_validate_utils.latest_version()
 
 
-@pytest.fixture(scope="module", params=STACKS)
+@pytest.fixture(scope="module", params=TEST_STACKS)
 def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
     return run_program(request.param)
 

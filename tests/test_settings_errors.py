@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from harness import ORG, run_program
 from settings import ConfigError
-from tools.offline.engine import Resource, run_program
+from tools.offline.engine import Resource
 
-ORG = "https://dev.azure.com/contoso-platform"
 REPO = f"{ORG}/gitops/_git/cluster-config"
 KEY = "argocd-aks-wi:"
 EXTENSION = {"argocdInstallMethod": "extension"}

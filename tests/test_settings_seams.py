@@ -11,10 +11,11 @@ import pytest
 import yaml
 from pulumi.runtime.config import set_all_config
 
+from harness import ROOT, run_program
 from settings import ConfigError, load_settings
 from settings.runtime_config import all_config_keys
 from settings.schema import PROJECT, declared_config
-from tools.offline.engine import ROOT, Resource, run_program
+from tools.offline.engine import Resource
 
 DECLARED = declared_config()
 

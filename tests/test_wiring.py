@@ -8,17 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.offline.engine import ProgramRun, Resource, run_program, walk
+from harness import CLUSTER, CREDENTIAL, ENTITLEMENT, IDENTITY, RELEASE, RESOURCE_GROUP, ROLE_ASSIGNMENT, SECRET, generated, run_program
+from tools.offline.engine import ProgramRun, Resource, walk
 
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
 
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 WI_CLIENT_ID = "azure.workload.identity/client-id"
@@ -48,11 +41,6 @@ def renamed() -> ProgramRun:
     return run_program("dev", overrides=RENAMED)
 
 
-def generated(run: ProgramRun, label: str) -> str:
-    """The provider-generated placeholder value the engine labelled `label`, e.g. 'objectId of the deployer'."""
-    found = [value for value, origin in run.placeholders.items() if origin == label]
-    assert len(found) == 1, f"no single placeholder labelled {label!r}"
-    return found[0]
 
 
 def repo_server_values(run: ProgramRun) -> dict[str, Any]:

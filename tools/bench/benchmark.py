@@ -40,7 +40,7 @@ from tools.offline.critical_path import (  # noqa: E402
     lower_bound,
     summary,
 )
-from tools.offline.engine import ProgramRun, load_stack_config, run_program  # noqa: E402
+from tools.offline.engine import ProgramRun, load_stack_config, project_stack_file, run_program  # noqa: E402
 
 TARGET_TIME_RATIO = 1.25
 TARGET_MEMORY_RATIO = 1.25
@@ -197,7 +197,7 @@ def _sdk_module(package: str, module: str) -> str:
 def evaluation_against_floor(dev: ProgramRun, repetitions: int) -> tuple[Measured, Measured, list[str]]:
     imports = sdk_imports(dev)
     floor_code = "\n".join(imports)
-    eval_code = "from tools.offline.engine import run_program\nrun_program('dev')"
+    eval_code = "from tools.offline.engine import project_stack_file, run_program\nrun_program(project_stack_file('dev'))"
     floor, evaluation = measure_interleaved([floor_code, eval_code], repetitions)
     return floor, evaluation, imports
 
@@ -214,11 +214,14 @@ def repository_urls(count: int, organization_url: str) -> list[str]:
 
 
 def scaling(repetitions: int) -> dict[int, Measured]:
-    organization_url = load_stack_config("dev")["argocd-aks-wi:azureDevOpsOrgUrl"]
+    organization_url = load_stack_config(project_stack_file("dev"))["argocd-aks-wi:azureDevOpsOrgUrl"]
     codes = []
     for count in REPOSITORY_COUNTS:
         overrides = {"repositories": repository_urls(count, organization_url), "accessModel": "repositories"}
-        codes.append(f"from tools.offline.engine import run_program\nrun_program('dev', overrides={overrides!r})")
+        codes.append(
+            "from tools.offline.engine import project_stack_file, run_program\n"
+            f"run_program(project_stack_file('dev'), overrides={overrides!r})"
+        )
     return dict(zip(REPOSITORY_COUNTS, measure_interleaved(codes, repetitions), strict=True))
 
 
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs, load average {load:.1f} at start")
     verdicts: list[Verdict] = []
 
-    dev = run_program("dev")
+    dev = run_program(project_stack_file("dev"))
     floor, evaluation, imports = evaluation_against_floor(dev, args.repetitions)
     print(f"\n(a) dev stack evaluation vs the import floor (median of {args.repetitions} fresh processes each)")
     print("    floor = " + "; ".join(imports))

@@ -1,6 +1,7 @@
 """Runs the real `__main__.py` under Pulumi's mock engine and records everything a provider would receive.
 
-The CLI is not needed: the stack's config is read from Pulumi.yaml and Pulumi.<stack>.yaml as the CLI would,
+The CLI is not needed: the stack's config is read from Pulumi.yaml and a stack file (the project's
+Pulumi.<stack>.yaml for the offline plan, the tests' own tests/stacks/<stack>.yaml for the tests) as the CLI would,
 every resource registration is recorded with its inputs, parent, provider, dependencies and options, and
 values only a provider knows (IDs, the issuer URL, client and principal IDs, descriptors) are deterministic
 placeholders whose origin the plan can name.
@@ -472,24 +473,34 @@ def _unwrap_secrets(value: Any, path: str, secret_paths: set[str]) -> Any:
 
 def stack_files() -> list[str]:
     """Names of the stacks that have a Pulumi.<stack>.yaml in the project."""
-    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in ROOT.glob("Pulumi.*.yaml"))
+    return sorted(stack_name(path) for path in ROOT.glob("Pulumi.*.yaml"))
 
 
-def load_stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The config map the CLI would hand the program: project defaults, then the stack file, then overrides.
+def project_stack_file(stack: str) -> Path:
+    """The project's own stack file, Pulumi.<stack>.yaml: the user's to edit."""
+    return ROOT / f"Pulumi.{stack}.yaml"
+
+
+def stack_name(stack_file: Path) -> str:
+    """The stack a file configures: `Pulumi.dev.yaml` and `dev.yaml` both configure `dev`."""
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def load_stack_config(stack_file: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The config map the CLI would hand the program: project defaults, then `stack_file`, then overrides.
 
     Keys are namespaced (`argocd-aks-wi:nodeCount`); structured values become JSON strings; `secure:`
-    values, which only the CLI can decrypt, become a visible stand-in.
+    values, which only the CLI can decrypt, become a visible stand-in. A stack file that does not exist
+    adds nothing, as for a stack that has no config yet.
     """
     project = yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)
     config: dict[str, str] = {}
     for key, declaration in (project.get("config") or {}).items():
         if isinstance(declaration, dict) and "default" in declaration:
             config[_namespaced(key)] = _as_config_string(declaration["default"])
-    stack_path = ROOT / f"Pulumi.{stack}.yaml"
-    if stack_path.exists():
-        stack_file = yaml.load(stack_path.read_text(), Loader=_YAML_LOADER) or {}
-        for key, value in (stack_file.get("config") or {}).items():
+    if stack_file.exists():
+        stack_values = yaml.load(stack_file.read_text(), Loader=_YAML_LOADER) or {}
+        for key, value in (stack_values.get("config") or {}).items():
             config[_namespaced(key)] = _as_config_string(value)
     for key, value in (overrides or {}).items():
         if value is None:
@@ -529,19 +540,23 @@ def _as_config_string(value: Any) -> str:
 
 
 def run_program(
-    stack: str = "dev",
+    stack_file: Path,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    stack: str | None = None,
     mocks: AzureMocks | None = None,
     preview: bool = False,
     registered: list[Resource] | None = None,
 ) -> ProgramRun:
-    """Run `__main__.py` once for `stack` (its file plus `overrides`) and return what it registered.
+    """Run `__main__.py` once with the config of `stack_file` plus `overrides`; return what it registered.
 
-    Raises what the program raises (e.g. settings.ConfigError); pass `registered` to see what was
-    registered before that (a test that proves a bad value registers nothing).
+    The stack's name is `stack`, by default the one the file is named after (see stack_name). Raises what
+    the program raises (e.g. settings.ConfigError); pass `registered` to see what was registered before that
+    (a test that proves a bad value registers nothing).
     """
+    stack = stack or stack_name(stack_file)
     mocks = mocks or AzureMocks()
-    config = load_stack_config(stack, overrides)
+    config = load_stack_config(stack_file, overrides)
     mocks.configured_repositories = _configured_repositories(config)
     monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)

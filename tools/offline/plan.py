@@ -5,7 +5,7 @@ would reach its provider, then the output flow (issuer URL, client ID, principal
 Mermaid diagram. Values only a provider knows are shown as ⟨placeholders⟩ naming their origin; secrets are
 masked. A bad configuration prints the same error `pulumi up` would and exits with status 2.
 
-    python -m tools.offline.plan [--stack dev] [--out out] [--all-stacks]
+    python -m tools.offline.plan [--stack dev | --stack-file PATH | --all-stacks] [--out out]
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from tools.offline.critical_path import critical_path, summary
-from tools.offline.engine import ROOT, ProgramRun, Resource, close_event_loops, run_program, stack_files, walk
+from tools.offline.engine import (
+    ROOT,
+    ProgramRun,
+    Resource,
+    close_event_loops,
+    project_stack_file,
+    run_program,
+    stack_files,
+    stack_name,
+    walk,
+)
 
 SECRET_MASK = "[secret]"
 # Inputs every Kubernetes object repeats; they say nothing about this stack.
@@ -192,16 +202,22 @@ def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to plan (default dev)")
+    parser.add_argument("--stack-file", type=Path, help="plan this stack file instead (the stack is named after it)")
     parser.add_argument("--all-stacks", action="store_true", help="plan every Pulumi.<stack>.yaml in the project")
     parser.add_argument("--out", default=str(ROOT / "out"), help="folder for the Mermaid diagrams (default out/)")
     args = parser.parse_args(argv)
 
     from settings import ConfigError  # the program's own error type, imported with the project on the path
 
+    if args.stack_file:
+        files = [args.stack_file]
+    else:
+        files = [project_stack_file(stack) for stack in (stack_files() if args.all_stacks else [args.stack])]
     status = 0
-    for stack in stack_files() if args.all_stacks else [args.stack]:
+    for stack_file in files:
+        stack = stack_name(stack_file)
         try:
-            run = run_program(stack)
+            run = run_program(stack_file)
         except ConfigError as error:
             print(f"stack {stack!r}: {error}", file=sys.stderr)
             status = 2

@@ -1,0 +1,86 @@
+"""What the tests share: resource type tokens, the tests' own stack files, and the engine run on them.
+
+Tests read their stacks from tests/stacks/<stack>.yaml, never from the project's Pulumi.<stack>.yaml: those
+are the user's to fill in, and a suite must pass whatever values they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools.offline import engine
+from tools.offline.engine import AzureMocks, ProgramRun, Resource
+
+ROOT = engine.ROOT
+PROJECT = engine.PROJECT
+STACKS = Path(__file__).resolve().parent / "stacks"
+TEST_STACKS = ("dev", "extension-existing", "platform")
+
+# The organisation every stack in tests/stacks/ is configured with.
+ORG = "https://dev.azure.com/contoso-platform"
+
+# Azure
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+GET_CLUSTER = "azure-native:containerservice:getManagedCluster"
+LIST_USER_CREDENTIALS = "azure-native:containerservice:listManagedClusterUserCredentials"
+# Azure DevOps
+ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
+GROUP = "azuredevops:index/group:Group"
+GIT_PERMISSIONS = "azuredevops:index/gitPermissions:GitPermissions"
+MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
+GET_GROUP = "azuredevops:index/getGroup:getGroup"
+# Kubernetes and Argo CD
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SECRET = "kubernetes:core/v1:Secret"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+
+
+def stack_file(stack: str) -> Path:
+    """The tests' own file for `stack`: tests/stacks/<stack>.yaml."""
+    return STACKS / f"{stack}.yaml"
+
+
+def stack_config(stack: str = "dev") -> dict[str, Any]:
+    """The `config:` section of tests/stacks/<stack>.yaml as written (namespaced keys, YAML values)."""
+    return dict(yaml.safe_load(stack_file(stack).read_text())["config"])
+
+
+def load_stack_config(stack: str = "dev", overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The config map the CLI would hand the program for the tests' `stack` plus `overrides`."""
+    return engine.load_stack_config(stack_file(stack), overrides)
+
+
+def run_program(
+    stack: str = "dev",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config: str | None = None,
+    mocks: AzureMocks | None = None,
+    preview: bool = False,
+    registered: list[Resource] | None = None,
+) -> ProgramRun:
+    """Run the program as stack `stack` with tests/stacks/<config or stack>.yaml plus `overrides`.
+
+    `config` runs one stack's values under another stack's name (e.g. dev's values as `staging`).
+    """
+    return engine.run_program(
+        stack_file(config or stack), overrides, stack=stack, mocks=mocks, preview=preview, registered=registered
+    )
+
+
+def generated(run: ProgramRun, label: str) -> str:
+    """The one provider-generated value of `run` labelled `label`, e.g. 'clientId of argocd-wi-identity'."""
+    found = [value for value, origin in run.placeholders.items() if origin == label]
+    assert len(found) == 1, f"no single placeholder labelled {label!r}"
+    return found[0]
