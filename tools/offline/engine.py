@@ -28,8 +28,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.stack import Stack, massage, run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from settings import split_repository_url
 
@@ -390,8 +390,6 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: AzureMocks, recorded: list[Resource]) -> None:
         super().__init__(mocks)
         self.recorded = recorded
-        self.stack_outputs: dict[str, Any] = {}
-        self.secret_outputs: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -428,12 +426,6 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         ))
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
-            self.stack_outputs = _unwrap_secrets(
-                _sync_await(_deserialize(request.outputs)), "", self.secret_outputs
-            )
-        return super().RegisterResourceOutputs(request)
 
 
 def _alias(alias: Any) -> dict[str, Any]:
@@ -447,6 +439,11 @@ def _alias(alias: Any) -> dict[str, Any]:
 
 async def _deserialize(struct: Any) -> dict[str, Any]:
     return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
+    """Exported values as the engine would store them: Outputs awaited, secrets still marked as such."""
+    return rpc.deserialize_properties(await rpc.serialize_properties(outputs, {}), keep_unknowns=True)
 
 
 def _provider_urn(reference: str) -> str | None:
@@ -559,15 +556,11 @@ def run_program(
     config = load_stack_config(stack_file, overrides)
     mocks.configured_repositories = _configured_repositories(config)
     monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
+    # set_mocks creates the root stack only when none exists (forget the previous run's first), and registers
+    # it at once, on this thread's event loop (which an earlier asyncio.run in a test session may have unset).
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-    runtime_settings.configure(pulumi_mocks.MockSettings(
-        monitor=monitor,
-        engine=pulumi_mocks.MockEngine(logger=None),
-        project=PROJECT,
-        stack=stack,
-        dry_run=preview,
-        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-    ))
+    _ensure_event_loop()
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     set_all_config(config, [])
     # Keep the collector off everything that existed before the run (the SDK modules, earlier runs): one
     # full collection over them takes about as long as the dev stack's own evaluation. During the run a full
@@ -579,14 +572,19 @@ def run_program(
     gc.set_threshold(threshold[0], threshold[1], 100)
     try:
         with _project_on_path():
-            _sync_await(run_in_stack(_run_main))
+            # Runs the program, then waits for every outstanding registration and Output, as `pulumi up` does.
+            _sync_await(run_pulumi_func(_run_main))
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+    root = runtime_settings.get_root_resource()
+    assert isinstance(root, Stack), "set_mocks installs a root Stack"
+    secret_outputs: set[str] = set()
+    stack_outputs = _unwrap_secrets(_sync_await(_resolve(massage(root.outputs, []))), "", secret_outputs)
     return ProgramRun(
         resources=list(monitor.recorded),
-        stack_outputs=dict(monitor.stack_outputs),
-        secret_outputs=set(monitor.secret_outputs),
+        stack_outputs=stack_outputs,
+        secret_outputs=secret_outputs,
         invokes=list(mocks.invokes),
         placeholders=dict(mocks.placeholders),
         stack=stack,
