@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from heapq import heapify, heappop, heappush
 from itertools import pairwise
 from typing import Literal
 
@@ -350,24 +352,20 @@ def _is_repository_secret(secret: Resource) -> bool:
 
 def _topological_order(graph: Mapping[str, list[str]]) -> list[str]:
     """Custom URNs, each after everything it waits for; URN order breaks ties (registration order varies by run)."""
-    position = {urn: index for index, urn in enumerate(sorted(graph))}
-    waiting = {urn: len(preds) for urn, preds in graph.items()}
-    dependants: dict[str, list[str]] = defaultdict(list)
-    for urn, preds in graph.items():
-        for pred in preds:
-            dependants[pred].append(urn)
-    ready = sorted((urn for urn, count in waiting.items() if count == 0), key=position.__getitem__)
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as cycle:
+        raise ValueError("the dependency graph has a cycle: " + " -> ".join(cycle.args[1])) from cycle
+    ready = list(sorter.get_ready())
+    heapify(ready)
     order: list[str] = []
     while ready:
-        urn = ready.pop(0)
+        urn = heappop(ready)
         order.append(urn)
-        for dependant in dependants[urn]:
-            waiting[dependant] -= 1
-            if waiting[dependant] == 0:
-                ready.append(dependant)
-        ready.sort(key=position.__getitem__)
-    if len(order) != len(graph):
-        raise ValueError("the dependency graph has a cycle: " + ", ".join(sorted(set(graph) - set(order))))
+        sorter.done(urn)
+        for dependant in sorter.get_ready():
+            heappush(ready, dependant)
     return order
 
 
