@@ -306,7 +306,7 @@ def test_bootstrap_failure_message_lists_the_likely_causes() -> None:
 
 
 def test_bootstrap_application_carries_the_error_hook_that_prints_the_causes(dev: ProgramRun) -> None:
-    application = dev.one("kubernetes:argoproj.io/v1alpha1:Application")
+    application = dev.one(APPLICATION)
     assert application.options["error_hooks"] == ["argocd-bootstrap-explain"]
 
 

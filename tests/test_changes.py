@@ -276,5 +276,5 @@ def test_randomness_lives_in_state() -> None:
 def test_the_one_random_value_comes_from_state(before: ProgramRun) -> None:
     """The group name suffix is a RandomString: generated once, then read back from state on every run."""
     suffix = before.one("random:index/randomString:RandomString")
-    group = before.one("azuredevops:index/group:Group")
+    group = before.one(GROUP)
     assert suffix.outputs["result"] in group.inputs["displayName"]

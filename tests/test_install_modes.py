@@ -313,5 +313,5 @@ def test_stack_file_runs_offline_and_registers_its_repositories(stack: str) -> N
 
 def test_an_adopted_cluster_administered_already_gets_no_role_assignment_and_no_wait_for_one() -> None:
     run = run_program("extension-existing", {"grantDeployerClusterAdmin": False})
-    assert run.of_type("azure-native:authorization:RoleAssignment") == []
+    assert run.of_type(ROLE_ASSIGNMENT) == []
     assert run.one("pulumi:providers:kubernetes").dependencies == set()

@@ -11,7 +11,7 @@ import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
 import settings
-from harness import ROOT, TEST_STACKS, run_program
+from harness import ROOT, SECRET, TEST_STACKS, run_program
 from tools.offline.engine import ProgramRun, Resource
 
 
@@ -49,7 +49,7 @@ def test_every_test_stack_passes_the_policy_pack(stack: str) -> None:
 
 
 def test_a_password_added_to_a_registered_repository_secret_fails_the_pack(dev: ProgramRun) -> None:
-    secret = dev.of_type("kubernetes:core/v1:Secret")[0]
+    secret = dev.of_type(SECRET)[0]
     tampered = {**secret.inputs, "stringData": {**secret.inputs["stringData"], "password": "hunter2"}}
     assert any("password" in message for message in violations(secret, tampered))
 

@@ -9,11 +9,22 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import CLUSTER, CREDENTIAL, ENTITLEMENT, EXTENSION, IDENTITY, RELEASE, RESOURCE_GROUP, run_program
+from harness import (
+    CLUSTER,
+    CREDENTIAL,
+    ENTITLEMENT,
+    EXTENSION,
+    GET_CLUSTER,
+    IDENTITY,
+    MEMBERSHIP,
+    ORG,
+    RELEASE,
+    RESOURCE_GROUP,
+    run_program,
+)
 from tools.offline.engine import ProgramRun, walk
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-GROUP_MEMBERSHIP = "azuredevops:index/groupMembership:GroupMembership"
 PROTECTED_OUTSIDE_DEV = {RESOURCE_GROUP, CLUSTER, IDENTITY}
 MAX_INSTALL_SECONDS = 30 * 60
 
@@ -50,7 +61,7 @@ def test_an_adopted_cluster_is_looked_up_never_registered() -> None:
     """A cluster that is not a resource of the stack cannot be changed, replaced or deleted by it."""
     run = run_program("dev", overrides={"existingClusterResourceGroup": "rg-aks", "existingClusterName": "aks-shared"})
     assert [r for r in run.resources if r.type.startswith("azure-native:containerservice:")] == []
-    assert ("azure-native:containerservice:getManagedCluster", {"resourceGroupName": "rg-aks", "resourceName": "aks-shared"}) in [
+    assert (GET_CLUSTER, {"resourceGroupName": "rg-aks", "resourceName": "aks-shared"}) in [
         (token, {k: v for k, v in args.items() if k in ("resourceGroupName", "resourceName")}) for token, args in run.invokes
     ]
 
@@ -70,7 +81,7 @@ def test_destroying_dev_leaves_nothing_behind_in_azure_devops(access_model: str)
         assert not resource.options["retain_on_delete"], resource.name
         assert not resource.options["protect"], resource.name
         assert run.component_of(resource) is not None and run.component_of(resource).name == "devops"
-    memberships = run.of_type(GROUP_MEMBERSHIP)
+    memberships = run.of_type(MEMBERSHIP)
     assert (access_model == "readers") == bool(memberships)
     entitlement = run.one(ENTITLEMENT)
     for membership in memberships:
@@ -178,7 +189,7 @@ def test_argo_cd_is_installed_after_every_federated_credential(install_method: s
     overrides = {
         "argocdInstallMethod": install_method,
         "sourceHydrator": install_method == "helm",
-        "hydrationRepositories": ["https://dev.azure.com/contoso-platform/gitops/_git/cluster-config"]
+        "hydrationRepositories": [f"{ORG}/gitops/_git/cluster-config"]
         if install_method == "helm" else [],
         "additionalIssuers": ["https://westeurope.oic.prod-aks.azure.com/tenant/other-cluster/"],
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import ORG, run_program
+from harness import ORG, RELEASE, run_program
 from settings import ConfigError
 from tools.offline.engine import Resource
 
@@ -293,4 +293,4 @@ def test_secret_looking_value_is_masked_in_the_message(overrides: dict[str, Any]
 
 def test_chart_8_3_1_is_the_first_accepted_version() -> None:
     run = run_program("dev", overrides={"argocdChartVersion": "8.3.1"})
-    assert run.one("kubernetes:helm.sh/v3:Release").inputs["version"] == "8.3.1"
+    assert run.one(RELEASE).inputs["version"] == "8.3.1"

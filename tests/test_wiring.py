@@ -8,7 +8,19 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import CLUSTER, CREDENTIAL, ENTITLEMENT, IDENTITY, RELEASE, RESOURCE_GROUP, ROLE_ASSIGNMENT, SECRET, generated, run_program
+from harness import (
+    CLUSTER,
+    CREDENTIAL,
+    ENTITLEMENT,
+    IDENTITY,
+    ORG,
+    RELEASE,
+    RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
+    SECRET,
+    generated,
+    run_program,
+)
 from tools.offline.engine import ProgramRun, Resource, walk
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -157,7 +169,7 @@ def test_entitlement_does_not_wait_for_the_cluster(dev: ProgramRun, cluster_side
 
 def test_azure_devops_provider_has_no_personal_access_token(dev: ProgramRun) -> None:
     provider = dev.one("pulumi:providers:azuredevops")
-    assert provider.inputs == {"orgServiceUrl": "https://dev.azure.com/contoso-platform"}
+    assert provider.inputs == {"orgServiceUrl": ORG}
 
 
 # --- Cluster -----------------------------------------------------------------------------------------
