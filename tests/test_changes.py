@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness import CREDENTIAL, GIT_PERMISSIONS, IDENTITY, ORG, PROJECT, RELEASE, ROOT, SECRET, run_program
+from harness import CREDENTIAL, GIT_PERMISSIONS, GROUP, IDENTITY, ORG, PROJECT, RELEASE, ROOT, SECRET, run_program
 from tools.offline.engine import AzureMocks, ProgramRun, Resource
 
 DEV_REPOSITORIES = [f"{ORG}/gitops/_git/cluster-config", f"{ORG}/gitops/_git/team-apps"]
