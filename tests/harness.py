@@ -18,7 +18,7 @@ from tools.offline.engine import AzureMocks, ProgramRun, Resource
 ROOT = engine.ROOT
 PROJECT = engine.PROJECT
 STACKS = Path(__file__).resolve().parent / "stacks"
-TEST_STACKS = ("dev", "extension-existing", "platform")
+TEST_STACKS = ("charts-sso", "dev", "extension-existing", "platform")
 
 # The organisation every stack in tests/stacks/ is configured with.
 ORG = "https://dev.azure.com/contoso-platform"
@@ -32,6 +32,11 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
 GET_CLUSTER = "azure-native:containerservice:getManagedCluster"
 LIST_USER_CREDENTIALS = "azure-native:containerservice:listManagedClusterUserCredentials"
+# Azure Container Registry and Entra ID (sign-in to Argo CD)
+REGISTRY = "azure-native:containerregistry:Registry"
+APP = "azuread:index/application:Application"
+SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
+APP_CREDENTIAL = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 # Azure DevOps
 ENTITLEMENT = "azuredevops:index/servicePrincipalEntitlement:ServicePrincipalEntitlement"
 GROUP = "azuredevops:index/group:Group"

@@ -10,20 +10,22 @@ import pytest
 import yaml
 
 from components.registry_access import ACR_PULL_ROLE, REPOSITORY_READER_ROLE
-from offline.engine import ProgramRun, Resource, run_program, walk
+from harness import (
+    APP,
+    APP_CREDENTIAL,
+    APPLICATION,
+    CLUSTER,
+    EXTENSION,
+    IDENTITY,
+    REGISTRY,
+    RELEASE,
+    ROLE_ASSIGNMENT,
+    SECRET,
+    SERVICE_PRINCIPAL,
+    run_program,
+)
 from settings import ConfigError
-
-RELEASE = "kubernetes:helm.sh/v3:Release"
-EXTENSION = "azure-native:kubernetesconfiguration:Extension"
-SECRET = "kubernetes:core/v1:Secret"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-REGISTRY = "azure-native:containerregistry:Registry"
-APP = "azuread:index/application:Application"
-SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
-APP_CREDENTIAL = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
+from tools.offline.engine import ProgramRun, Resource, walk
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a2e5"
 TENANT = "00000000-0000-0000-0000-0000000e1a1d"
