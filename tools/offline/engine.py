@@ -550,9 +550,26 @@ def run_program(
     the program raises (e.g. settings.ConfigError); pass `registered` to see what was registered before that
     (a test that proves a bad value registers nothing).
     """
-    stack = stack or stack_name(stack_file)
-    mocks = mocks or AzureMocks()
     config = load_stack_config(stack_file, overrides)
+    return _record(_run_main, stack or stack_name(stack_file), config, mocks or AzureMocks(), preview, registered)
+
+
+def run_components(
+    build: Callable[[], None], *, config: Mapping[str, str] | None = None, stack: str = "test", mocks: AzureMocks | None = None
+) -> ProgramRun:
+    """Run `build` (code that creates components directly, as a test of one component does) under the same mocks
+    and record what it registered; `config` is the namespaced config it may read, usually none."""
+    return _record(build, stack, dict(config or {}), mocks or AzureMocks(), False, None)
+
+
+def _record(
+    body: Callable[[], None],
+    stack: str,
+    config: dict[str, str],
+    mocks: AzureMocks,
+    preview: bool,
+    registered: list[Resource] | None,
+) -> ProgramRun:
     mocks.configured_repositories = _configured_repositories(config)
     monitor = _RecordingMonitor(mocks, registered if registered is not None else [])
     # set_mocks creates the root stack only when none exists (forget the previous run's first), and registers
@@ -571,7 +588,7 @@ def run_program(
     try:
         with _project_on_path():
             # Runs the program, then waits for every outstanding registration and Output, as `pulumi up` does.
-            _sync_await(run_pulumi_func(_run_main))
+            _sync_await(run_pulumi_func(body))
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

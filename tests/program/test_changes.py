@@ -162,7 +162,7 @@ def test_removing_a_repository_removes_only_its_own_resources(before: ProgramRun
 
 # Every URN six configurations had before the components became a package (tests/golden, recorded from the program
 # as it was). A deployed stack holds these; each must still name exactly one resource, by its URN or an alias.
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "urns-before-package.json").read_text())
+GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "golden" / "urns-before-package.json").read_text())
 
 
 def _real_urn(urn: str) -> str:
@@ -243,7 +243,7 @@ def test_two_runs_of_one_config_give_byte_identical_inputs(stack: str) -> None:
 
 
 _DUMP_INPUTS = (
-    "import json, sys; sys.path.insert(0, 'tests'); sys.path.insert(0, '.'); from harness import run_program; "
+    "import json, sys; sys.path[:0] = ['tests/program', 'tests', '.']; from harness import run_program; "
     "from test_changes import inputs_by_urn; print(json.dumps(inputs_by_urn(run_program('platform'))))"
 )
 

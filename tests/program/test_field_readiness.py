@@ -1,41 +1,24 @@
-"""Issue 10: what the first real `pulumi up`, a CI run and a destroy meet in Azure, proven as far as offline can.
-
-Error hooks are called directly with `pulumi.ErrorHookArgs`; everything else is asserted by value on the mock engine.
+"""Issue 10: what the first real `pulumi up`, a CI run and a destroy meet in Azure, asserted by value on the whole
+program. The error hooks themselves are called directly in tests/component/ (test_devops_access, test_argocd_registration).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
-from components import devops_access
-from components.argocd_registration import (
-    BOOTSTRAP_TIMEOUT_CAUSES,
-    CASCADE_DELETE_FINALIZER,
-    bootstrap_failure_explanation,
-    explain_bootstrap_failure,
-)
-from components.devops_access import ENTITLEMENT_GAVE_UP, entitlement_retry_delay, retry_until_replicated
+from components.argocd_registration import CASCADE_DELETE_FINALIZER
 from harness import APPLICATION, CLUSTER, ENTITLEMENT, GIT_PERMISSIONS, MEMBERSHIP, ORG, RELEASE, ROOT, SECRET, SECRET_TYPE, run_program
 from settings import CREDENTIAL_ENV_VARS, ConfigError
 from tools.offline.engine import ProgramRun, Resource
 
 TARGET = f"{ORG}/gitops/_git/cluster-config"
 READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-NOT_REPLICATED = "Adding service principal entitlement: (VS403283) Could not add user '0000' at this time."
-
-
-def hook_args(failed_operation: str, errors: list[str]) -> pulumi.ErrorHookArgs:
-    return pulumi.ErrorHookArgs(
-        urn="urn:pulumi:dev::argocd-aks-wi::x", id="", name="x", type="x", failed_operation=failed_operation, errors=errors
-    )
 
 
 def refusal(overrides: dict[str, Any]) -> str:
@@ -51,46 +34,6 @@ def refusal(overrides: dict[str, Any]) -> str:
 
 def test_the_entitlement_carries_the_replication_retry_hook(dev: ProgramRun) -> None:
     assert dev.one(ENTITLEMENT).options["error_hooks"] == ["devops-entitlement-retry"]
-
-
-def test_vs403283_on_create_is_retried_with_growing_waits_for_about_ten_minutes() -> None:
-    delays = []
-    errors = [NOT_REPLICATED]
-    while (delay := entitlement_retry_delay("create", errors)) is not None:
-        delays.append(delay)
-        errors = [NOT_REPLICATED, *errors]
-    assert delays == sorted(delays) and delays[0] <= 15
-    assert 540 <= sum(delays) <= 660
-
-
-@pytest.mark.parametrize(("operation", "error"), [
-    ("create", "VS403289: the user does not have permission"),
-    ("create", "401 Unauthorized"),
-    ("update", NOT_REPLICATED),
-    ("delete", NOT_REPLICATED),
-])
-def test_any_other_failure_is_not_retried(operation: str, error: str) -> None:
-    assert entitlement_retry_delay(operation, [error]) is None
-
-
-def test_the_hook_sleeps_then_asks_the_engine_to_retry(monkeypatch: pytest.MonkeyPatch) -> None:
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(devops_access.asyncio, "sleep", fake_sleep)
-    assert asyncio.run(retry_until_replicated(hook_args("create", [NOT_REPLICATED]))) is True
-    assert slept == [entitlement_retry_delay("create", [NOT_REPLICATED])]
-
-
-def test_the_hook_gives_up_with_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    logged: list[str] = []
-    monkeypatch.setattr(devops_access.pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
-    many = [NOT_REPLICATED] * (len(devops_access.ENTITLEMENT_RETRY_DELAYS) + 1)
-    assert asyncio.run(retry_until_replicated(hook_args("create", many))) is False
-    assert logged == [ENTITLEMENT_GAVE_UP]
-    assert "connected to the Entra tenant" in ENTITLEMENT_GAVE_UP
 
 
 def test_the_entitlement_stays_off_the_clusters_path(dev: ProgramRun) -> None:
@@ -231,29 +174,6 @@ def test_on_a_new_cluster_destroy_skips_every_kubernetes_object_inside_it(dev: P
 def test_on_an_adopted_cluster_every_kubernetes_object_is_deleted_for_real() -> None:
     run = run_program("dev", overrides={"existingClusterResourceGroup": "rg-aks", "existingClusterName": "aks-shared"})
     assert [r.name for r in run.resources if r.options["deleted_with"]] == []
-
-
-def test_a_sync_timeout_on_create_gets_the_likely_causes() -> None:
-    explanation = bootstrap_failure_explanation("create", ["'bootstrap' timed out waiting to be Ready"])
-    assert explanation is not None and explanation.startswith(BOOTSTRAP_TIMEOUT_CAUSES)
-
-
-@pytest.mark.parametrize(("operation", "error"), [
-    ("create", 'applications.argoproj.io "bootstrap" is forbidden: User cannot create resource (403)'),
-    ("create", 'no matches for kind "Application" in version "argoproj.io/v1alpha1"'),
-    ("delete", "'bootstrap' timed out waiting to be deleted"),
-])
-def test_other_failures_do_not_get_the_sync_timeout_explanation(operation: str, error: str) -> None:
-    assert bootstrap_failure_explanation(operation, [error]) is None
-
-
-def test_the_explaining_hook_logs_only_what_it_explains_and_never_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    logged: list[str] = []
-    monkeypatch.setattr(pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
-    assert explain_bootstrap_failure(hook_args("create", ["403 forbidden"])) is False
-    assert logged == []
-    assert explain_bootstrap_failure(hook_args("create", ["'bootstrap' timed out waiting to be Ready"])) is False
-    assert len(logged) == 1 and BOOTSTRAP_TIMEOUT_CAUSES in logged[0]
 
 
 # --- 6. Secrets in the environment, and a deployer that can sign in ---------------------------------------

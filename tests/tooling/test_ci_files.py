@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 PIPELINE = ROOT / "azure-pipelines.yml"
 ESC_ENVIRONMENT = ROOT / "esc" / "azure-oidc.yaml"

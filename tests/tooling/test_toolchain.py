@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RENOVATE = ROOT / ".github" / "renovate.json"
 SKIPPED_DIRS = {".git", ".venv", "venv", ".uv", "out", "__pycache__", ".ruff_cache", ".hypothesis"}
 
