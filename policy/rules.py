@@ -178,7 +178,7 @@ def cluster_secret_problems(config: Any) -> list[str]:
     if tls.get("insecure") is True:
         problems.append("config.tlsClientConfig.insecure is true: give caData instead")
     env = _mapping(_mapping(config.get("execProviderConfig")).get("env"))
-    problems += [f"config.execProviderConfig.env sets {key}" for key in sorted(env) if _SECRET_ENV.search(str(key))]
+    problems += [f"config.execProviderConfig.env sets {key}" for key in sorted(env) if _SECRET_ENV.search(key)]
     return problems
 
 
