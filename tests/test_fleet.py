@@ -1,6 +1,6 @@
 """Issue 15: one Argo CD hub deploys to many AKS spokes with no secret anywhere, asserted by value on the mock engine.
 
-The tests own their spokes (SPOKES below, on top of the dev stack): none reads Pulumi.fleet.yaml for an expected value.
+The tests own their spokes (SPOKES below, on top of tests/stacks/dev.yaml): none reads Pulumi.fleet.yaml.
 """
 
 from __future__ import annotations
@@ -14,19 +14,24 @@ import pytest
 from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
 from components.spoke_access import SPOKE_ROLE_DEFINITIONS, SpokeClusterError
 from components.vocabulary import SpokeAccessRole
-from offline.critical_path import critical_path, lower_bound
-from offline.engine import AzureMocks, ExistingClusterMock, ProgramRun, Resource, run_program, walk
+from harness import (
+    APP_CREDENTIAL,
+    APPLICATION,
+    CLUSTER,
+    CREDENTIAL,
+    IDENTITY,
+    RELEASE,
+    SECRET,
+    SECRET_TYPE,
+    generated,
+    run_program,
+)
+from harness import ROLE_ASSIGNMENT as ROLE
 from settings import ConfigError
+from tools.offline.critical_path import critical_path, lower_bound
+from tools.offline.engine import AzureMocks, ExistingClusterMock, ProgramRun, Resource, walk
 
-CLUSTER = "azure-native:containerservice:ManagedCluster"
-CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-ROLE = "azure-native:authorization:RoleAssignment"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 SPOKE = "argocd-wi:index:SpokeAccess"
-SECRET_TYPE = "argocd.argoproj.io/secret-type"
 SUBSCRIPTION = AzureMocks().subscription_id
 TENANT = AzureMocks().tenant_id
 
@@ -49,11 +54,6 @@ CREDENTIAL_KEYS = {"bearerToken", "password", "username", "keyData", "certData",
 @pytest.fixture(scope="module")
 def fleet() -> ProgramRun:
     return run_program("dev", overrides=SPOKES)
-
-
-def generated(run: ProgramRun, label: str) -> str:
-    [value] = [value for value, origin in run.placeholders.items() if origin == label]
-    return value
 
 
 def cluster_secret(run: ProgramRun, spoke: str) -> Resource:
@@ -352,7 +352,7 @@ def test_with_sso_the_server_runs_as_the_fleet_identity_and_signs_in_as_the_app(
     oidc = values["configs"]["cm"]["oidc.config"]
     assert fleet_client not in oidc and run.stack_outputs["singleSignOnClientId"] in oidc
     server_subject = "system:serviceaccount:argocd:argocd-server"
-    app_credentials = [r for r in run.resources if r.type.endswith("ApplicationFederatedIdentityCredential")]
+    app_credentials = run.of_type(APP_CREDENTIAL)
     fleet_credentials = [c for c in run.of_type(CREDENTIAL) if c.name.startswith("argocd-fleet-")]
     assert [c.inputs["subject"] for c in app_credentials] == [server_subject]
     assert server_subject in {c.inputs["subject"] for c in fleet_credentials}
