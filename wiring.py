@@ -9,15 +9,16 @@ import pulumi
 
 from components.argocd_extension import ArgoCdExtensionArgs
 from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
-from components.argocd_release import ArgoCdReleaseArgs, chart_fullname
+from components.argocd_release import ArgoCdReleaseArgs, FleetServiceAccountsArgs, chart_fullname
 from components.argocd_sign_in import SingleSignOnArgs
 from components.cluster import AksCluster, AksClusterArgs
 from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
 from components.entra_sso import EntraSingleSignOn, EntraSingleSignOnArgs
 from components.registry_access import ContainerRegistryAccessArgs, RegistryArgs
+from components.spoke_access import SpokeAccessArgs, SpokeClusterFacts
 from components.vocabulary import RepositoryKind, SecretType
-from components.workload_identity import WorkloadIdentityArgs
-from settings import ExtensionInstall, GitPath, HelmInstall, Settings, stable_hash
+from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
+from settings import CreatedSpoke, ExtensionInstall, FleetSettings, GitPath, HelmInstall, Settings, Spoke, stable_hash
 
 
 def name_prefix(stack: str) -> str:
@@ -175,6 +176,7 @@ def bootstrap_args(
 def argocd_release_args(
     settings: Settings, helm: HelmInstall, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None,
     single_sign_on: SingleSignOnArgs | None,
+    fleet: FleetServiceAccountsArgs | None = None,
 ) -> ArgoCdReleaseArgs:
     args = ArgoCdReleaseArgs(
         namespace=settings.argocd.namespace,
@@ -193,6 +195,8 @@ def argocd_release_args(
     if single_sign_on:
         args["server_service_account"] = settings.argocd.server.name
         args["single_sign_on"] = single_sign_on
+    if fleet:
+        args["fleet"] = fleet
     return args
 
 
@@ -239,3 +243,56 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
         sign_in,
         f"kubectl -n {namespace} get secrets -l argocd.argoproj.io/secret-type   # the registered repositories",
     ])
+
+
+# --- Fleet: only with spokes configured ------------------------------------------------------------------------
+
+
+def fleet_identity_args(
+    settings: Settings, fleet: FleetSettings, resource_group_name: pulumi.Input[str], issuer_url: pulumi.Input[str]
+) -> WorkloadIdentityArgs:
+    """The fleet identity trusts the hub's application-controller and server, from the hub's issuer only: spokes add
+    role assignments, never federated credentials."""
+    return WorkloadIdentityArgs(
+        resource_group_name=resource_group_name,
+        location=settings.cluster.location,
+        issuer_urls={"cluster": issuer_url},
+        subjects={account.key: account.subject for account in fleet.trusted_service_accounts},
+        protect=settings.protect,
+    )
+
+
+def fleet_service_accounts(fleet: FleetSettings, client_id: pulumi.Input[str]) -> FleetServiceAccountsArgs:
+    return FleetServiceAccountsArgs(
+        client_id=client_id,
+        controller_service_account=fleet.controller.name,
+        server_service_account=fleet.server.name,
+    )
+
+
+def spoke_args(
+    settings: Settings, fleet: FleetSettings, spoke: Spoke, hub_cluster: AksClusterArgs, identity: WorkloadIdentity,
+    namespace: pulumi.Input[str], bootstrap: BootstrapArgs | None, adopted: SpokeClusterFacts | None,
+) -> SpokeAccessArgs:
+    """One spoke's args: adopted as looked up, or created with the hub's cluster settings in its own region."""
+    args = SpokeAccessArgs(
+        display_name=spoke.name,
+        principal_id=identity.principal_id,
+        client_id=identity.client_id,
+        tenant_id=identity.tenant_id,
+        access_role=fleet.access_role,
+        argocd_namespace=namespace,
+        labels=dict(spoke.labels),
+    )
+    if adopted is not None:
+        args["existing_cluster"] = {"id": adopted.id, "resource_group_name": adopted.resource_group, "name": adopted.name}
+    else:
+        new = AksClusterArgs(**hub_cluster)
+        new.pop("existing_cluster", None)
+        assert isinstance(spoke.source, CreatedSpoke)  # not adopted: created
+        new["location"] = spoke.source.location
+        new["name_prefix"] = f"{name_prefix(settings.stack)[:28]}-{spoke.name}"[:54].strip("-")
+        args["new_cluster"] = new
+    if spoke.bootstrap and bootstrap is not None:
+        args["bootstrap"] = bootstrap
+    return args

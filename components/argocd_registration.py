@@ -27,6 +27,8 @@ BOOTSTRAP_TIMEOUT_CAUSES = (
     "(5) Argo CD older than v3.1.1; (6) the path or revision does not exist in the repository. "
     "See README, Troubleshooting, or run scripts/doctor."
 )
+# The hub itself, as an Application's destination.
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 # What pulumi-kubernetes reports when an await condition is not met in time (docs/facts.md#pulumi).
 _AWAIT_TIMEOUT = "timed out waiting"
 
@@ -115,9 +117,12 @@ def create_bootstrap_application(
     name: str,
     bootstrap: BootstrapArgs,
     namespace: pulumi.Input[str],
-    secrets: Sequence[core.Secret],
+    secrets: Sequence[pulumi.Resource],
     deleted_with: pulumi.Resource | None,
+    application_name: str = "bootstrap",
+    destination_server: pulumi.Input[str] = IN_CLUSTER_SERVER,
 ) -> apiextensions.CustomResource:
+    """The Application pulumi up waits on: on the hub by default, or on a spoke (its API server as destination)."""
     annotations: dict[str, pulumi.Input[str]] = {
         "pulumi.com/waitFor": json.dumps(bootstrap_wait_conditions(bootstrap)),
         "pulumi.com/timeoutSeconds": str(bootstrap["timeout_seconds"]),
@@ -131,7 +136,7 @@ def create_bootstrap_application(
         api_version="argoproj.io/v1alpha1",
         kind="Application",
         metadata={
-            "name": "bootstrap",
+            "name": application_name,
             "namespace": namespace,
             # Deleting the Application deletes what it deployed first, child Applications included, while
             # Argo CD still runs: nothing is left holding a finalizer in a namespace being deleted.
@@ -141,7 +146,7 @@ def create_bootstrap_application(
         spec={
             "project": "default",
             "source": bootstrap_source(bootstrap),
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd-bootstrap"},
+            "destination": {"server": destination_server, "namespace": "argocd-bootstrap"},
             "syncPolicy": {"automated": {}, "syncOptions": ["CreateNamespace=true"], "retry": {"limit": 5}},
         },
         opts=pulumi.ResourceOptions(

@@ -33,6 +33,17 @@ INSTALL_TIMEOUT_SECONDS = 900
 RESTART_ON_IDENTITY_ANNOTATION = "argocd-aks-wi/client-id"
 
 
+class FleetServiceAccountsArgs(TypedDict):
+    """Who reaches the spokes: the fleet identity's client ID and the exact service accounts it trusts."""
+
+    client_id: pulumi.Input[str]
+    """Client ID of the fleet identity (known once its federated credentials exist)."""
+    controller_service_account: str
+    """Exact name of argocd-application-controller's service account."""
+    server_service_account: str
+    """Exact name of argocd-server's service account (it shows spoke pod logs; Entra SSO may trust it too)."""
+
+
 class ArgoCdReleaseArgs(TypedDict):
     """The chart, where it goes, and the identity its repo-server (and commit-server) run as."""
 
@@ -58,6 +69,8 @@ class ArgoCdReleaseArgs(TypedDict):
     """Exact name of argocd-server's service account; with single_sign_on the app's federated credential trusts it."""
     single_sign_on: NotRequired[SingleSignOnArgs]
     """Entra sign-in through an app registration argocd-server uses with workload identity; absent, it is off."""
+    fleet: NotRequired[FleetServiceAccountsArgs]
+    """The application-controller and server run as the fleet identity, to reach spoke clusters; absent, they do not."""
 
 
 class ArgoCdRelease(pulumi.ComponentResource):
@@ -91,7 +104,9 @@ class ArgoCdRelease(pulumi.ComponentResource):
             namespace=self.namespace,
             # The client ID is known only once the federated credentials exist, so the pods cannot ask Entra for
             # a token before the identity trusts them.
-            values=helm_values(args),
+            # With spokes the fleet's server values win: its annotation carries the managed identity's client ID,
+            # while sign-in names the app registration's in oidc.config (fleet_helm_values).
+            values=helm_values(args) | fleet_helm_values(args.get("fleet")),
             atomic=True,
             cleanup_on_fail=True,
             timeout=INSTALL_TIMEOUT_SECONDS,
@@ -104,6 +119,8 @@ class ArgoCdRelease(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+        self.release: helm.Release = release
+        """The Helm release (Python callers): what waits for Argo CD's CRDs and pods, without its repository Secrets."""
         secrets = register_repositories(self, name, args["registrations"], self.namespace, release, deleted_with)
         if "bootstrap" in args:
             create_bootstrap_application(self, name, args["bootstrap"], self.namespace, secrets, deleted_with)
@@ -159,3 +176,16 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
     if configs:
         values["configs"] = configs
     return values
+
+
+def fleet_helm_values(fleet: FleetServiceAccountsArgs | None) -> dict[str, Any]:
+    """With spokes: the application-controller and server run as the fleet identity
+    (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet). The server's annotation carries the managed identity's
+    client ID; Entra SSO names its app registration's client ID in oidc.config instead, and the app's federated
+    credential trusts the same server service account, so both work from one account (README, Fleet)."""
+    if fleet is None:
+        return {}
+    return {
+        "controller": workload_identity_service_account(fleet["controller_service_account"], fleet["client_id"]),
+        "server": workload_identity_service_account(fleet["server_service_account"], fleet["client_id"]),
+    }

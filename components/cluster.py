@@ -129,7 +129,7 @@ class AksCluster(pulumi.ComponentResource):
         self.created_cluster: containerservice.ManagedCluster | None = None
         """The cluster when this component created it (Python callers pass it as deleted_with); None when adopted."""
         if existing is None:
-            cluster = self.created_cluster = self._create_cluster(name, args)
+            cluster = self.created_cluster = create_managed_cluster(self, f"{name}-aks", args)
             self.cluster_name = cluster.name
             self.cluster_id = cluster.id
             self.cluster_resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
@@ -181,41 +181,6 @@ class AksCluster(pulumi.ComponentResource):
             "certificate_authority_data": self.certificate_authority_data,
         })
 
-    def _create_cluster(self, name: str, args: AksClusterArgs) -> containerservice.ManagedCluster:
-        long_term_support = args["long_term_support"]
-        return containerservice.ManagedCluster(
-            f"{name}-aks",
-            resource_group_name=args["resource_group_name"],
-            location=args["location"],
-            dns_prefix=args["name_prefix"],
-            kubernetes_version=args.get("kubernetes_version"),
-            # Long-term support needs the Premium tier; without it both are left to AKS (Free tier, community support).
-            sku=containerservice.ManagedClusterSKUArgs(
-                name=containerservice.ManagedClusterSKUName.BASE, tier=containerservice.ManagedClusterSKUTier.PREMIUM
-            ) if long_term_support else None,
-            support_plan=containerservice.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if long_term_support else None,
-            identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
-            agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
-                name=args["system_pool_name"],
-                mode=containerservice.AgentPoolMode.SYSTEM,
-                count=args["node_count"],
-                vm_size=args["node_vm_size"],
-                os_type=containerservice.OSType.LINUX,
-            )],
-            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
-            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
-                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
-            ),
-            aad_profile=containerservice.ManagedClusterAADProfileArgs(
-                managed=True,
-                enable_azure_rbac=True,
-                admin_group_object_ids=args.get("admin_group_object_ids") or None,
-            ),
-            enable_rbac=True,
-            disable_local_accounts=True,
-            opts=pulumi.ResourceOptions(parent=self, protect=args["protect"]),
-        )
-
     def _grant_deployer_cluster_admin(
         self, name: str, scope: pulumi.Input[str], principal_type: PrincipalType
     ) -> authorization.RoleAssignment:
@@ -234,6 +199,44 @@ class AksCluster(pulumi.ComponentResource):
             description="Lets the principal running pulumi up manage Argo CD on the cluster.",
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def create_managed_cluster(owner: pulumi.Resource, resource_name: str, args: AksClusterArgs) -> containerservice.ManagedCluster:
+    """A new cluster with the secure defaults: OIDC issuer, workload identity, Entra ID with Azure RBAC, no local
+    accounts. The hub and every spoke this program creates are built here."""
+    long_term_support = args["long_term_support"]
+    return containerservice.ManagedCluster(
+        resource_name,
+        resource_group_name=args["resource_group_name"],
+        location=args["location"],
+        dns_prefix=args["name_prefix"],
+        kubernetes_version=args.get("kubernetes_version"),
+        # Long-term support needs the Premium tier; without it both are left to AKS (Free tier, community support).
+        sku=containerservice.ManagedClusterSKUArgs(
+            name=containerservice.ManagedClusterSKUName.BASE, tier=containerservice.ManagedClusterSKUTier.PREMIUM
+        ) if long_term_support else None,
+        support_plan=containerservice.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if long_term_support else None,
+        identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
+        agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
+            name=args["system_pool_name"],
+            mode=containerservice.AgentPoolMode.SYSTEM,
+            count=args["node_count"],
+            vm_size=args["node_vm_size"],
+            os_type=containerservice.OSType.LINUX,
+        )],
+        oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+        security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+            workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+        ),
+        aad_profile=containerservice.ManagedClusterAADProfileArgs(
+            managed=True,
+            enable_azure_rbac=True,
+            admin_group_object_ids=args.get("admin_group_object_ids") or None,
+        ),
+        enable_rbac=True,
+        disable_local_accounts=True,
+        opts=pulumi.ResourceOptions(parent=owner, protect=args["protect"]),
+    )
 
 
 def _issuer_url_of(profile: containerservice_outputs.ManagedClusterOIDCIssuerProfileResponse | None) -> str:

@@ -8,6 +8,7 @@ from components.cluster import AksCluster
 from components.devops_access import AzureDevOpsAccess
 from components.entra_sso import EntraSingleSignOn
 from components.registry_access import ContainerRegistryAccess
+from components.spoke_access import SpokeAccess
 from components.vocabulary import PACKAGE
 from components.workload_identity import WorkloadIdentity
 
@@ -19,6 +20,7 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     EntraSingleSignOn,
     ArgoCdRelease,
     ArgoCdExtension,
+    SpokeAccess,
 )
 
 __all__ = ["COMPONENTS", "PACKAGE"]

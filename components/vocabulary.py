@@ -55,3 +55,16 @@ class RepositoryKind(StrEnum):
     """A Git repository (Azure DevOps)."""
     HELM_OCI = "helm-oci"
     """A path in a container registry holding Helm charts, read over OCI (type helm with enableOCI)."""
+
+
+class SpokeAccessRole(StrEnum):
+    """The built-in Azure role the hub's fleet identity holds on each spoke cluster (docs/facts.md#azure-rbac)."""
+
+    CLUSTER_ADMIN = "cluster-admin"
+    """Azure Kubernetes Service RBAC Cluster Admin: everything, cluster-scoped objects included."""
+    ADMIN = "admin"
+    """Azure Kubernetes Service RBAC Admin: all namespaced objects, roles and bindings; not namespaces, quotas or
+    cluster-scoped objects (CRDs, ClusterRoles)."""
+    WRITER = "writer"
+    """Azure Kubernetes Service RBAC Writer: most namespaced objects; no roles or bindings, no namespaces, no
+    cluster-scoped objects."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -154,6 +155,56 @@ def check_repository_secret(args: ResourceValidationArgs, report_violation: Repo
 
     for problem in _repository_problems([*string_data, *data], field):
         report_violation(f"Argo CD {secret_type} Secret {args.name}: {problem}", None)
+
+
+# Fields of an Argo CD cluster Secret's `config` that hold a credential (pkg/apis/application/v1alpha1 ClusterConfig
+# and TLSClientConfig): a static token, basic auth, a client key or certificate (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet).
+CLUSTER_CREDENTIAL_FIELDS = ("bearerToken", "password", "username")
+CLUSTER_TLS_CREDENTIAL_FIELDS = ("keyData", "certData")
+# Exec environment that carries a secret for argocd-k8s-auth (the spn and ropc flows of its azure command).
+_SECRET_ENV = re.compile(r"(SECRET|PASSWORD|CERTIFICATE)", re.I)
+
+
+def cluster_secret_problems(config: Any) -> list[str]:
+    """What is wrong with a cluster Secret's `config` (parsed JSON): any credential at all."""
+    if not isinstance(config, Mapping):
+        return ["config is not a JSON object"]
+    problems = [f"config holds {field}" for field in CLUSTER_CREDENTIAL_FIELDS if config.get(field)]
+    tls = _mapping(config.get("tlsClientConfig"))
+    problems += [
+        f"config.tlsClientConfig holds {field} (a client certificate or key)"
+        for field in CLUSTER_TLS_CREDENTIAL_FIELDS if tls.get(field)
+    ]
+    if tls.get("insecure") is True:
+        problems.append("config.tlsClientConfig.insecure is true: give caData instead")
+    env = _mapping(_mapping(config.get("execProviderConfig")).get("env"))
+    problems += [f"config.execProviderConfig.env sets {key}" for key in sorted(env) if _SECRET_ENV.search(key)]
+    return problems
+
+
+def check_cluster_secret(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != KUBERNETES_SECRET:
+        return
+    labels = _mapping(_mapping(args.props.get("metadata")).get("labels"))
+    if labels.get(SECRET_TYPE_LABEL) != "cluster":
+        return
+    string_data = _mapping(args.props.get("stringData"))
+    data = _mapping(args.props.get("data"))
+    raw = string_data["config"] if "config" in string_data else _decoded(data.get("config"))
+    for key in sorted({*string_data, *data} & set(CLUSTER_CREDENTIAL_FIELDS)):
+        report_violation(f"Argo CD cluster Secret {args.name}: holds {key}; reach the cluster with workload identity", None)
+    if raw is None:
+        return
+    try:
+        config = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        config = None
+    for problem in cluster_secret_problems(config):
+        report_violation(
+            f"Argo CD cluster Secret {args.name}: {problem}; use execProviderConfig with argocd-k8s-auth azure and "
+            "AAD_LOGIN_METHOD=workloadidentity",
+            None,
+        )
 
 
 def _is_argo_cd_chart(props: Mapping[str, Any]) -> bool:
@@ -330,6 +381,11 @@ ALL_POLICIES: list[Policy] = [
         check_repository_secret,
         check_chart_repositories,
         check_extension_repositories,
+    ),
+    _mandatory(
+        "argocd-cluster-secrets-are-credential-free",
+        "Argo CD cluster secrets hold no bearer token, password, client key or certificate, and trust the cluster's CA.",
+        check_cluster_secret,
     ),
     _mandatory(
         "azuredevops-provider-has-no-pat",

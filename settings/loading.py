@@ -11,6 +11,7 @@ from enum import StrEnum
 import pulumi
 
 from settings.charts import chart_settings
+from settings.fleet import fleet_settings
 from settings.model import PROJECT, ConfigError, ExtensionInstall, ServiceAccount, Settings
 from settings.reader import CREDENTIAL_WORDS, ConfigReader, compact
 from settings.rules import (
@@ -63,6 +64,7 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
         else:
             additional_accounts.append(account)
 
+    fleet = fleet_settings(reader, cluster, argocd)
     protection = reader.choice("protectResources", Protection)
     settings = Settings(
         stack=stack,
@@ -73,6 +75,7 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
         charts=charts,
         additional_issuers=additional_issuers,
         additional_service_accounts=tuple(additional_accounts),
+        fleet=fleet,
     )
     _check_cross_field_rules(reader, settings)
     if reader.problems:

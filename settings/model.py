@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
+from components.vocabulary import AccessModel, KubeloginMode, PrincipalType, SpokeAccessRole
 from settings.schema import PROJECT as PROJECT  # re-exported: the namespace every message names keys in
 
 
@@ -204,6 +204,49 @@ class ArgoCdSettings:
 
 
 @dataclass(frozen=True)
+class AdoptedSpoke:
+    """A spoke cluster that already exists: looked up, never changed or deleted."""
+
+    resource_group: str
+    cluster_name: str
+
+
+@dataclass(frozen=True)
+class CreatedSpoke:
+    """A spoke cluster this stack creates, with the hub's secure defaults, in the stack's resource group."""
+
+    location: str
+
+
+@dataclass(frozen=True)
+class Spoke:
+    """One AKS cluster the hub's Argo CD deploys to."""
+
+    name: str
+    """Argo CD's name for the cluster (DNS-1123 label); also names its Pulumi resources and cluster Secret."""
+    source: AdoptedSpoke | CreatedSpoke
+    labels: tuple[tuple[str, str], ...]
+    """Labels on the cluster Secret, which the ApplicationSet cluster generator selects on."""
+    bootstrap: bool
+    """pulumi up waits until a bootstrap Application has synced on this spoke."""
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """The spokes and the identity the hub's application-controller and server reach them as."""
+
+    spokes: tuple[Spoke, ...]
+    access_role: SpokeAccessRole
+    controller: ServiceAccount
+    server: ServiceAccount
+
+    @property
+    def trusted_service_accounts(self) -> tuple[ServiceAccount, ...]:
+        """The service accounts the fleet identity's federated credentials trust; the chart is configured from them."""
+        return (self.controller, self.server)
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     protect: bool
@@ -213,6 +256,8 @@ class Settings:
     charts: ChartSettings
     additional_issuers: tuple[str, ...]
     additional_service_accounts: tuple[ServiceAccount, ...]
+    fleet: FleetSettings | None = None
+    """Spoke clusters and the fleet identity; None when no spoke is configured (nothing of it is created)."""
 
     @property
     def trusted_service_accounts(self) -> tuple[ServiceAccount, ...]:

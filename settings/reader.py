@@ -121,6 +121,19 @@ class ConfigReader:
             self.fail(key, item, PRINTABLE)
         return () if invisible else tuple(item.strip() for item in parsed)
 
+    def objects(self, key: str) -> tuple[dict[str, Any], ...]:
+        """A list of objects: the CLI hands a structured value to the program as a JSON string."""
+        value = self._raw(key)
+        if value is None or value.strip() in ("", "[]"):
+            return tuple(self._default(key) or ())
+        parsed: Any = None
+        with contextlib.suppress(ValueError, RecursionError):
+            parsed = json.loads(value)
+        if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
+            self.fail(key, value, "a list of objects (a YAML sequence of mappings under the key)")
+            return ()
+        return tuple(parsed)
+
     def choice(self, key: str, choices: type[Choice], refused: Mapping[str, str] | None = None) -> Choice:
         """One member of `choices`; a value in `refused` is refused with its reason instead of the plain list."""
         value = self.text(key)

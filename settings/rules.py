@@ -9,6 +9,11 @@ import re
 # (argo-cd#23100, #23348, #23478; docs/facts.md#argo-cd-versions-and-bugs). argo-helm chart 8.3.1 is the first
 # chart that ships it (argo-helm charts/argo-cd/Chart.yaml history: 8.3.0 ships v3.1.0, 8.3.1 ships v3.1.1).
 MIN_CHART_VERSION = (8, 3, 1)
+# Spokes are reached through `argocd-k8s-auth azure`, which broke in v2.14.3 (argo-cd#22122) and v3.0.0 (#22884,
+# fixed by #23004 in v3.0.7/v3.1.0) and is reported broken again from v3.0.11 (#23878, open). Chart 9.1.0 ships
+# v3.2.0, the first release after #23878 with a newer kubelogin (0.2.10; v3.0.11-v3.1.x ship 0.2.8)
+# (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet). Only with spokes configured.
+MIN_FLEET_CHART_VERSION = (9, 1, 0)
 # One managed identity holds at most 20 federated credentials (docs/facts.md#entra-workload-identity).
 MAX_FEDERATED_CREDENTIALS = 20
 MIN_NODES_FOR_EXTENSION_HA = 4
@@ -63,9 +68,21 @@ def is_dns_subdomain(value: str) -> bool:
     return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
 
 
-def chart_version_ok(value: str) -> bool:
+def chart_version_ok(value: str, floor: tuple[int, int, int] = MIN_CHART_VERSION) -> bool:
     match = _SEMVER.match(value)
-    return match is not None and tuple(int(part) for part in match.groups()) >= MIN_CHART_VERSION
+    return match is not None and tuple(int(part) for part in match.groups()) >= floor
+
+
+def is_azure_region(value: str) -> bool:
+    return bool(re.match(r"^[a-z][a-z0-9]{1,39}$", value))
+
+
+def is_resource_group_name(value: str) -> bool:
+    return bool(re.match(r"^[-\w._()]{1,90}$", value)) and not value.endswith(".")
+
+
+def is_cluster_name(value: str) -> bool:
+    return bool(re.match(r"^[A-Za-z0-9][-_A-Za-z0-9]{0,62}$", value))
 
 
 def is_issuer_url(value: str) -> bool:

@@ -18,7 +18,7 @@ from tools.offline.engine import AzureMocks, ProgramRun, Resource
 ROOT = engine.ROOT
 PROJECT = engine.PROJECT
 STACKS = Path(__file__).resolve().parent / "stacks"
-TEST_STACKS = ("charts-sso", "dev", "extension-existing", "platform")
+TEST_STACKS = ("charts-sso", "dev", "extension-existing", "fleet", "platform")
 
 # The organisation every stack in tests/stacks/ is configured with.
 ORG = "https://dev.azure.com/contoso-platform"

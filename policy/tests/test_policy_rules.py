@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import copy
 import importlib.util
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -401,7 +403,7 @@ def test_other_extension_types_are_ignored() -> None:
 
 
 def test_every_policy_is_mandatory_and_uniquely_named() -> None:
-    assert len(POLICIES) == len(rules.ALL_POLICIES) == 8
+    assert len(POLICIES) == len(rules.ALL_POLICIES) == 9
     assert {policy.enforcement_level.value for policy in rules.ALL_POLICIES} == {"mandatory"}
 
 
@@ -525,3 +527,70 @@ def test_pat_and_password_built_with_the_sdks_fail() -> None:
     found = all_violations(registered_by_the_sdks(build))
     assert any("personalAccessToken" in message for message in found)
     assert any("password" in message for message in found)
+
+
+# --- Argo CD cluster secrets (fleet) ----------------------------------------------------------------------------
+
+CLUSTER_SECRETS = "argocd-cluster-secrets-are-credential-free"
+WORKLOAD_IDENTITY_CONFIG = {
+    "execProviderConfig": {
+        "command": "argocd-k8s-auth", "args": ["azure"], "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "env": {"AAD_LOGIN_METHOD": "workloadidentity", "AZURE_CLIENT_ID": "0000", "AZURE_TENANT_ID": "1111"},
+    },
+    "tlsClientConfig": {"insecure": False, "caData": b64("CA")},
+}
+
+
+def cluster_secret(config: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "spoke", "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
+        "stringData": {"name": "spoke", "server": "https://spoke.hcp.westeurope.azmk8s.io:443", "config": json.dumps(config), **fields},
+    }
+
+
+def with_change(path: str, value: Any) -> dict[str, Any]:
+    config = copy.deepcopy(WORKLOAD_IDENTITY_CONFIG)
+    target: dict[str, Any] = config
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+    return config
+
+
+def test_a_cluster_secret_with_workload_identity_passes() -> None:
+    assert violations(CLUSTER_SECRETS, SECRET, cluster_secret(WORKLOAD_IDENTITY_CONFIG)) == []
+
+
+@pytest.mark.parametrize(("path", "value", "named"), [
+    ("bearerToken", "eyJhbGciOi", "bearerToken"),
+    ("password", "s3cr3t", "password"),
+    ("tlsClientConfig.keyData", b64("KEY"), "keyData"),
+    ("tlsClientConfig.certData", b64("CERT"), "certData"),
+    ("tlsClientConfig.insecure", True, "insecure"),
+    ("execProviderConfig.env.AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", "s3cr3t", "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET"),
+    ("execProviderConfig.env.AAD_USER_PRINCIPAL_PASSWORD", "s3cr3t", "AAD_USER_PRINCIPAL_PASSWORD"),
+])
+def test_a_cluster_secret_with_a_credential_fails(path: str, value: Any, named: str) -> None:
+    [message] = violations(CLUSTER_SECRETS, SECRET, cluster_secret(with_change(path, value)))
+    assert named in message
+
+
+def test_a_credential_in_base64_data_is_found_too() -> None:
+    props = cluster_secret(WORKLOAD_IDENTITY_CONFIG)
+    props["data"] = {"config": b64(json.dumps(with_change("bearerToken", "eyJ")))}
+    del props["stringData"]["config"]
+    [message] = violations(CLUSTER_SECRETS, SECRET, props)
+    assert "bearerToken" in message
+
+
+def test_a_top_level_bearer_token_field_fails() -> None:
+    messages = violations(CLUSTER_SECRETS, SECRET, cluster_secret(WORKLOAD_IDENTITY_CONFIG, bearerToken="eyJ"))
+    assert any("bearerToken" in message for message in messages)
+
+
+def test_a_repository_secret_is_not_judged_as_a_cluster_secret() -> None:
+    props = repo_secret("repository", url=ADO_REPO_URL, useAzureWorkloadIdentity="true")
+    assert violations(CLUSTER_SECRETS, SECRET, props) == []

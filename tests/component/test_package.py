@@ -16,10 +16,10 @@ from tools.offline.engine import ROOT, ProgramRun
 
 EXPECTED_COMPONENTS = {
     "AksCluster", "WorkloadIdentity", "AzureDevOpsAccess", "ContainerRegistryAccess", "EntraSingleSignOn", "ArgoCdRelease",
-    "ArgoCdExtension",
+    "ArgoCdExtension", "SpokeAccess",
 }
-# Components a stack registers only when their feature is configured (Helm charts in ACR, Entra sign-in).
-OPTIONAL_COMPONENTS = {"ArgoCdExtension", "ContainerRegistryAccess", "EntraSingleSignOn"}
+# Components a stack registers only when their feature is configured (Helm charts in ACR, Entra sign-in, spokes).
+OPTIONAL_COMPONENTS = {"ArgoCdExtension", "ContainerRegistryAccess", "EntraSingleSignOn", "SpokeAccess"}
 
 
 @pytest.fixture(scope="module")

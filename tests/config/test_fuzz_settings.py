@@ -51,6 +51,7 @@ KEY_GROUPS = {
         "extensionReleaseTrain", "extensionVersion", "extensionHighAvailability", "extensionSettings",
         "additionalIssuers", "additionalServiceAccounts",
     ),
+    "fleet": ("spokes", "spokeAccessRole", "controllerServiceAccount"),
     "bootstrap": (
         "bootstrapApplication", "bootstrapRepository", "bootstrapPath", "bootstrapTimeoutSeconds", "bootstrapTargetRevision",
         "bootstrapChart",

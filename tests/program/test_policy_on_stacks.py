@@ -4,6 +4,7 @@ and the same resources with a credential added fail it. The pack and settings.py
 from __future__ import annotations
 
 import importlib.util
+import json
 from types import ModuleType
 from typing import Any
 
@@ -62,3 +63,12 @@ def test_a_pat_on_the_registered_azure_devops_provider_fails_the_pack(dev: Progr
 def test_pack_and_settings_share_the_chart_floor() -> None:
     assert ".".join(str(part) for part in settings.MIN_CHART_VERSION) == rules.MIN_SAFE_ARGO_CD_CHART
 
+
+
+def test_a_bearer_token_added_to_a_registered_cluster_secret_fails_the_pack() -> None:
+    run = run_program("dev", overrides={"spokes": [{"name": "spoke", "location": "northeurope"}]})
+    secret = run.one("kubernetes:core/v1:Secret", "spoke-spoke-cluster-secret")
+    config = {**json.loads(secret.inputs["stringData"]["config"]), "bearerToken": "eyJhbGciOi"}
+    tampered = {**secret.inputs, "stringData": {**secret.inputs["stringData"], "config": json.dumps(config)}}
+    assert violations(secret) == []
+    assert any("bearerToken" in message for message in violations(secret, tampered))

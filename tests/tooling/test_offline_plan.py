@@ -97,7 +97,7 @@ def test_readme_configuration_rows_say_what_the_schema_says() -> None:
         return f"`{json.dumps(value)}`" if isinstance(value, (bool, list)) or value == "" else f"`{value}`"
 
     for key, spec in declared.items():
-        kind = "array of string" if spec["type"] == "array" else spec["type"]
+        kind = f"array of {spec['items']['type']}" if spec["type"] == "array" else spec["type"]
         row = f"| `{key}` | {kind} | {default(spec)} | {spec['description']} |"
         assert row in readme, f"README row for {key} differs from Pulumi.yaml; expected:\n{row}"
 

@@ -94,7 +94,7 @@ PROVISIONING_SECONDS: Mapping[str, float] = {
     # RBAC for Kubernetes Authorization"): "New role assignments can take up to five minutes to
     # propagate and be updated by the authorization server". The documented worst case is used on
     # purpose: the Kubernetes provider waits on this assignment and gets 403 until it has propagated.
-    ROLE_ASSIGNMENT: 305.0,
+    ROLE_ASSIGNMENT: 305.0,  # ROLE_ASSIGNMENT_CALL_SECONDS when nothing waits for it (weight_of)
     # Estimate. No published figure for Microsoft.ArgoCD. The extension manager installs the community
     # chart with Helm in the cluster and waits for its pods (Microsoft Learn, "Troubleshoot Argo CD
     # extension installation errors": "Helm installation timed out while waiting for Argo CD pods to
@@ -121,6 +121,9 @@ PROVISIONING_SECONDS: Mapping[str, float] = {
     # The random provider generates the value locally (pulumi-random docs); no network call.
     RANDOM_STRING: 0.0,
 }
+# A role assignment's propagation costs time only to what waits for it: pulumi up is done with one nothing waits
+# for (a spoke's, when no Application there proves access) once ARM has answered the synchronous PUT (estimate, as above).
+ROLE_ASSIGNMENT_CALL_SECONDS = 5.0
 # Estimate for a custom type missing from the table (one API call); unknown_types() lists such types so
 # that the table can be completed.
 UNKNOWN_TYPE_SECONDS = 5.0
@@ -189,10 +192,12 @@ class LowerBound:
         return [resource for step in self.steps for resource in step.resources]
 
 
-def weight_of(resource: Resource) -> float:
+def weight_of(resource: Resource, waited_for: bool = True) -> float:
     """Seconds the resource adds to a chain of waits: 0 for components and providers."""
     if not resource.custom or resource.type.startswith(PROVIDER_PREFIX):
         return 0.0
+    if resource.type == ROLE_ASSIGNMENT and not waited_for:
+        return ROLE_ASSIGNMENT_CALL_SECONDS
     return PROVISIONING_SECONDS.get(resource.type, UNKNOWN_TYPE_SECONDS)
 
 
@@ -267,7 +272,8 @@ def critical_path(run: ProgramRun) -> CriticalPath:
         return CriticalPath(resources=[], total_seconds=0.0, edges=[])
     chain = {r.urn for r in lower_bound(run).resources}
     on_chain = {urn for urn in graph if urn in chain or by_urn[urn].type.startswith(PROVIDER_PREFIX)}
-    weights = {urn: weight_of(by_urn[urn]) for urn in graph}
+    waited_for = {dependency for waits in graph.values() for dependency in waits}
+    weights = {urn: weight_of(by_urn[urn], urn in waited_for) for urn in graph}
 
     finish, best = _longest_paths(order, graph, weights, on_chain)
     position = {urn: index for index, urn in enumerate(order)}

@@ -145,6 +145,8 @@ class ExistingClusterMock:
     workload_identity: bool = True
     location: str = "westeurope"
     node_count: int = 3
+    azure_rbac: bool = True
+    """Entra ID with Azure RBAC for Kubernetes authorization (what a spoke needs)."""
 
 
 @dataclass
@@ -324,6 +326,7 @@ def _existing_cluster(mocks: AzureMocks, args: dict[str, Any]) -> dict[str, Any]
         "location": shape.location,
         "oidcIssuerProfile": profile,
         "securityProfile": {"workloadIdentity": {"enabled": shape.workload_identity}},
+        "aadProfile": {"managed": shape.azure_rbac, "enableAzureRBAC": shape.azure_rbac},
         "agentPoolProfiles": [{"name": "system", "count": shape.node_count, "mode": "System"}],
     }
 
