@@ -14,7 +14,7 @@ from components.argocd_registration import (
     register_repositories,
 )
 from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy
-from components.vocabulary import type_token
+from components.vocabulary import formerly, type_token
 
 # The extension always installs into this namespace (docs/facts.md#aks-argo-cd-extension).
 EXTENSION_NAMESPACE = "argocd"
@@ -62,9 +62,7 @@ class ArgoCdExtension(pulumi.ComponentResource):
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
 
     def __init__(self, name: str, args: ArgoCdExtensionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdExtension"), name, None, pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:argocd:ArgoCd")]), opts
-        ))
+        super().__init__(type_token("ArgoCdExtension"), name, None, formerly("argocd-wi:argocd:ArgoCd", opts))
         deleted_with = deleted_with_of(opts)
         version = args.get("version")
         extension = kubernetesconfiguration.Extension(

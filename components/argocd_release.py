@@ -21,7 +21,7 @@ from components.argocd_sign_in import (
     oidc_config,
     rbac_policy,
 )
-from components.vocabulary import type_token
+from components.vocabulary import formerly, type_token
 from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
 
 ARGO_HELM_REPOSITORY = "https://argoproj.github.io/argo-helm"
@@ -86,9 +86,7 @@ class ArgoCdRelease(pulumi.ComponentResource):
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
 
     def __init__(self, name: str, args: ArgoCdReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdRelease"), name, None, pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:argocd:ArgoCd")]), opts
-        ))
+        super().__init__(type_token("ArgoCdRelease"), name, None, formerly("argocd-wi:argocd:ArgoCd", opts))
         deleted_with = deleted_with_of(opts)
         namespace = core.Namespace(
             f"{name}-namespace", metadata={"name": args["namespace"]},

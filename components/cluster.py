@@ -10,7 +10,7 @@ import pulumi_azure_native.containerservice.outputs as containerservice_outputs
 import pulumi_kubernetes as kubernetes
 
 from components.kubeconfig import cluster_endpoint, exec_kubeconfig
-from components.vocabulary import KubeloginMode, PrincipalType, type_token
+from components.vocabulary import KubeloginMode, PrincipalType, formerly, type_token
 
 # Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (docs/facts.md#azure-rbac).
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
@@ -122,9 +122,7 @@ class AksCluster(pulumi.ComponentResource):
     """The API server's CA certificate, base64 (public, not a secret): with the URL, all a kubelogin kubeconfig needs."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("AksCluster"), name, None, pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:cluster:AksCluster")]), opts
-        ))
+        super().__init__(type_token("AksCluster"), name, None, formerly("argocd-wi:cluster:AksCluster", opts))
         existing = args.get("existing_cluster")
         self.created_cluster: containerservice.ManagedCluster | None = None
         """The cluster when this component created it (Python callers pass it as deleted_with); None when adopted."""

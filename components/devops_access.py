@@ -9,7 +9,7 @@ import pulumi
 import pulumi_azuredevops as azuredevops
 import pulumi_random as random
 
-from components.vocabulary import AccessModel, type_token
+from components.vocabulary import AccessModel, formerly, type_token
 
 # "express" is the API's name for Basic, the least that can read code: Stakeholder cannot (docs/facts.md#azure-devops).
 BASIC_LICENCE = "express"
@@ -62,9 +62,7 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
     (the bootstrap Application) cannot try to read before the identity may."""
 
     def __init__(self, name: str, args: AzureDevOpsAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("AzureDevOpsAccess"), name, None, pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:devops:AzureDevOpsAccess")]), opts
-        ))
+        super().__init__(type_token("AzureDevOpsAccess"), name, None, formerly("argocd-wi:devops:AzureDevOpsAccess", opts))
         # No personal_access_token: the provider falls back to the Azure CLI login, or to OIDC / managed
         # identity when ARM_USE_OIDC / ARM_USE_MSI are set (settings refuses a PAT in config or env).
         provider = azuredevops.Provider(

@@ -5,7 +5,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
 
-from components.vocabulary import type_token
+from components.vocabulary import formerly, type_token
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 # Pod label and service-account annotation the Entra workload identity webhook acts on (docs/facts.md#entra-workload-identity).
@@ -42,9 +42,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """Entra tenant of the identity."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("WorkloadIdentity"), name, None, pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="argocd-wi:identity:WorkloadIdentity")]), opts
-        ))
+        super().__init__(type_token("WorkloadIdentity"), name, None, formerly("argocd-wi:identity:WorkloadIdentity", opts))
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_group_name=args["resource_group_name"],

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tools.offline import engine
@@ -89,3 +90,14 @@ def generated(run: ProgramRun, label: str) -> str:
     found = [value for value, origin in run.placeholders.items() if origin == label]
     assert len(found) == 1, f"no single placeholder labelled {label!r}"
     return found[0]
+
+
+def refusal(overrides: Mapping[str, Any], stack: str = "dev") -> str:
+    """The ConfigError message for the tests' `stack` plus `overrides`; fails if anything was registered first."""
+    from settings import ConfigError  # the program's own error type, importable once the project is on the path
+
+    registered: list[Resource] = []
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack, overrides=overrides, registered=registered)
+    assert registered == [], "a refused configuration registered resources"
+    return str(raised.value)

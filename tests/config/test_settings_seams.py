@@ -7,25 +7,15 @@ import re
 from typing import Any
 
 import pulumi
-import pytest
 import yaml
 from pulumi.runtime.config import set_all_config
 
-from harness import ROOT, run_program
-from settings import ConfigError, load_settings
+from harness import ROOT, refusal, run_program
+from settings import load_settings
 from settings.runtime_config import all_config_keys
 from settings.schema import PROJECT, declared_config
-from tools.offline.engine import Resource
 
 DECLARED = declared_config()
-
-
-def refusal(overrides: dict[str, Any]) -> str:
-    registered: list[Resource] = []
-    with pytest.raises(ConfigError) as raised:
-        run_program("dev", overrides=overrides, registered=registered)
-    assert registered == []
-    return str(raised.value)
 
 
 def test_a_second_region_that_disagrees_is_refused_by_both_names() -> None:

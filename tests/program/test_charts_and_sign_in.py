@@ -22,10 +22,10 @@ from harness import (
     ROLE_ASSIGNMENT,
     SECRET,
     SERVICE_PRINCIPAL,
+    refusal,
     run_program,
 )
-from settings import ConfigError
-from tools.offline.engine import ProgramRun, Resource, walk
+from tools.offline.engine import ProgramRun, walk
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a2e5"
 TENANT = "00000000-0000-0000-0000-0000000e1a1d"
@@ -58,14 +58,6 @@ def sign_in() -> ProgramRun:
 
 def values(run: ProgramRun) -> dict[str, Any]:
     return run.one(RELEASE).inputs["values"]
-
-
-def refusal(overrides: dict[str, Any]) -> str:
-    registered: list[Resource] = []
-    with pytest.raises(ConfigError) as raised:
-        run_program("dev", overrides=overrides, registered=registered)
-    assert registered == [], "a refused configuration registered resources"
-    return str(raised.value)
 
 
 # --- Helm charts from ACR ---------------------------------------------------------------------------------------

@@ -13,20 +13,25 @@ from typing import Any
 import pytest
 
 from components.argocd_registration import CASCADE_DELETE_FINALIZER
-from harness import APPLICATION, CLUSTER, ENTITLEMENT, GIT_PERMISSIONS, MEMBERSHIP, ORG, RELEASE, ROOT, SECRET, SECRET_TYPE, run_program
-from settings import CREDENTIAL_ENV_VARS, ConfigError
+from harness import (
+    APPLICATION,
+    CLUSTER,
+    ENTITLEMENT,
+    GIT_PERMISSIONS,
+    MEMBERSHIP,
+    ORG,
+    RELEASE,
+    ROOT,
+    SECRET,
+    SECRET_TYPE,
+    refusal,
+    run_program,
+)
+from settings import CREDENTIAL_ENV_VARS
 from tools.offline.engine import ProgramRun, Resource
 
 TARGET = f"{ORG}/gitops/_git/cluster-config"
 READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
-
-def refusal(overrides: dict[str, Any]) -> str:
-    registered: list[Resource] = []
-    with pytest.raises(ConfigError) as raised:
-        run_program("dev", overrides=overrides, registered=registered)
-    assert registered == [], "a refused configuration registered resources"
-    return str(raised.value)
 
 
 # --- 1. The entitlement waits out Entra's replication to Azure DevOps ----------------------------------------

@@ -24,10 +24,10 @@ from harness import (
     SECRET,
     SECRET_TYPE,
     generated,
+    refusal,
     run_program,
 )
 from harness import ROLE_ASSIGNMENT as ROLE
-from settings import ConfigError
 from tools.offline.critical_path import critical_path, lower_bound
 from tools.offline.engine import AzureMocks, ExistingClusterMock, ProgramRun, Resource, walk
 
@@ -62,14 +62,6 @@ def cluster_secret(run: ProgramRun, spoke: str) -> Resource:
 
 def secret_config(run: ProgramRun, spoke: str) -> dict[str, Any]:
     return dict(json.loads(cluster_secret(run, spoke).input("stringData.config")))
-
-
-def refusal(overrides: dict[str, Any]) -> str:
-    registered: list[Resource] = []
-    with pytest.raises(ConfigError) as raised:
-        run_program("dev", overrides=overrides, registered=registered)
-    assert registered == [], "a refused configuration registered resources"
-    return str(raised.value)
 
 
 # --- Without spokes nothing changes ---------------------------------------------------------------------------
