@@ -17,13 +17,13 @@ from components.argocd_registration import (
     create_bootstrap_application,
     deleted_with_of,
 )
-from components.cluster import AksClusterArgs, create_managed_cluster
+from components.cluster import AKS_RBAC_CLUSTER_ADMIN_ROLE, AksClusterArgs, create_managed_cluster
 from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID, cluster_endpoint
 from components.vocabulary import PrincipalType, SpokeAccessRole, type_token
 
 # Built-in roles for Kubernetes authorization through Azure RBAC (Microsoft's built-in roles list; docs/facts.md#azure-rbac).
 SPOKE_ROLE_DEFINITIONS = {
-    SpokeAccessRole.CLUSTER_ADMIN: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    SpokeAccessRole.CLUSTER_ADMIN: AKS_RBAC_CLUSTER_ADMIN_ROLE,
     SpokeAccessRole.ADMIN: "3498e952-d568-435e-9b2c-8d77e338d7f7",
     SpokeAccessRole.WRITER: "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
 }
