@@ -6,12 +6,11 @@ import pulumi
 import pulumi_azure_native.kubernetesconfiguration as kubernetesconfiguration
 
 from components.argocd_registration import (
+    FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
-    create_bootstrap_application,
     deleted_with_of,
-    read_urls,
-    register_repositories,
+    register_with_argocd,
 )
 from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy
 from components.vocabulary import formerly, type_token
@@ -62,7 +61,7 @@ class ArgoCdExtension(pulumi.ComponentResource):
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
 
     def __init__(self, name: str, args: ArgoCdExtensionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdExtension"), name, None, formerly("argocd-wi:argocd:ArgoCd", opts))
+        super().__init__(type_token("ArgoCdExtension"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
         deleted_with = deleted_with_of(opts)
         version = args.get("version")
         extension = kubernetesconfiguration.Extension(
@@ -87,10 +86,9 @@ class ArgoCdExtension(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
         )
         self.namespace = pulumi.Output.from_input(EXTENSION_NAMESPACE)
-        secrets = register_repositories(self, name, args["registrations"], self.namespace, extension, deleted_with)
-        if "bootstrap" in args:
-            create_bootstrap_application(self, name, args["bootstrap"], self.namespace, secrets, deleted_with)
-        self.repository_urls = pulumi.Output.from_input(read_urls(args["registrations"]))
+        self.repository_urls = register_with_argocd(
+            self, name, args["registrations"], args.get("bootstrap"), self.namespace, extension, deleted_with
+        )
         self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
 
 

@@ -12,6 +12,9 @@ import pulumi_kubernetes.core.v1 as core
 from components.vocabulary import RepositoryKind, SecretType
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+# The one component both installs of Argo CD were before they became two: each aliases it, so a deployed stack keeps
+# its URNs (only one of the two exists in a stack, so the alias is never claimed twice).
+FORMER_ARGOCD_TYPE = "argocd-wi:argocd:ArgoCd"
 # Argo CD deletes an Application's resources before the Application itself when it carries this finalizer
 # (docs/facts.md#argo-cd-applications).
 CASCADE_DELETE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -105,6 +108,23 @@ def register_repositories(
         )
         for registration in registrations
     ]
+
+
+def register_with_argocd(
+    owner: pulumi.ComponentResource,
+    name: str,
+    registrations: Sequence[RepositoryRegistrationArgs],
+    bootstrap: BootstrapArgs | None,
+    namespace: pulumi.Input[str],
+    install: pulumi.Resource,
+    deleted_with: pulumi.Resource | None,
+) -> pulumi.Output[list[str]]:
+    """What either install of Argo CD is told once it runs: the repository Secrets, then (if asked for) the bootstrap
+    Application that syncs through them. Returns the URLs Argo CD reads."""
+    secrets = register_repositories(owner, name, registrations, namespace, install, deleted_with)
+    if bootstrap is not None:
+        create_bootstrap_application(owner, name, bootstrap, namespace, secrets, deleted_with)
+    return pulumi.Output.from_input(read_urls(registrations))
 
 
 def read_urls(registrations: Sequence[RepositoryRegistrationArgs]) -> list[str]:

@@ -7,12 +7,11 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.helm.v3 as helm
 
 from components.argocd_registration import (
+    FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
-    create_bootstrap_application,
     deleted_with_of,
-    read_urls,
-    register_repositories,
+    register_with_argocd,
 )
 from components.argocd_sign_in import (
     ACR_TOKEN_RESOURCE,
@@ -86,7 +85,7 @@ class ArgoCdRelease(pulumi.ComponentResource):
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
 
     def __init__(self, name: str, args: ArgoCdReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdRelease"), name, None, formerly("argocd-wi:argocd:ArgoCd", opts))
+        super().__init__(type_token("ArgoCdRelease"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
         deleted_with = deleted_with_of(opts)
         namespace = core.Namespace(
             f"{name}-namespace", metadata={"name": args["namespace"]},
@@ -119,10 +118,9 @@ class ArgoCdRelease(pulumi.ComponentResource):
         )
         self.release: helm.Release = release
         """The Helm release (Python callers): what waits for Argo CD's CRDs and pods, without its repository Secrets."""
-        secrets = register_repositories(self, name, args["registrations"], self.namespace, release, deleted_with)
-        if "bootstrap" in args:
-            create_bootstrap_application(self, name, args["bootstrap"], self.namespace, secrets, deleted_with)
-        self.repository_urls = pulumi.Output.from_input(read_urls(args["registrations"]))
+        self.repository_urls = register_with_argocd(
+            self, name, args["registrations"], args.get("bootstrap"), self.namespace, release, deleted_with
+        )
         self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
 
 
