@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 import pulumi
@@ -18,7 +19,17 @@ from components.registry_access import ContainerRegistryAccessArgs, RegistryArgs
 from components.spoke_access import SpokeAccessArgs, SpokeClusterFacts
 from components.vocabulary import RepositoryKind, SecretType
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
-from settings import CreatedSpoke, ExtensionInstall, FleetSettings, GitPath, HelmInstall, Settings, Spoke, stable_hash
+from settings import (
+    CreatedSpoke,
+    ExtensionInstall,
+    FleetSettings,
+    GitPath,
+    HelmInstall,
+    ServiceAccount,
+    Settings,
+    Spoke,
+    stable_hash,
+)
 
 
 def name_prefix(stack: str) -> str:
@@ -52,11 +63,22 @@ def cluster_args(settings: Settings, resource_group_name: pulumi.Input[str], res
 
 def identity_args(settings: Settings, resource_group_name: pulumi.Input[str], issuer_url: pulumi.Input[str]) -> WorkloadIdentityArgs:
     """Trust this cluster's issuer and any further clusters', for every service account Argo CD runs as."""
+    issuers = {"cluster": issuer_url} | {f"issuer-{stable_hash(url)}": url for url in settings.additional_issuers}
+    return _identity_trusting(settings, resource_group_name, issuers, settings.trusted_service_accounts)
+
+
+def _identity_trusting(
+    settings: Settings,
+    resource_group_name: pulumi.Input[str],
+    issuer_urls: dict[str, pulumi.Input[str]],
+    accounts: Sequence[ServiceAccount],
+) -> WorkloadIdentityArgs:
+    """An identity in the stack's resource group and region that trusts exactly `accounts` from `issuer_urls`."""
     return WorkloadIdentityArgs(
         resource_group_name=resource_group_name,
         location=settings.cluster.location,
-        issuer_urls={"cluster": issuer_url} | {f"issuer-{stable_hash(url)}": url for url in settings.additional_issuers},
-        subjects={account.key: account.subject for account in settings.trusted_service_accounts},
+        issuer_urls=issuer_urls,
+        subjects={account.key: account.subject for account in accounts},
         protect=settings.protect,
     )
 
@@ -253,13 +275,7 @@ def fleet_identity_args(
 ) -> WorkloadIdentityArgs:
     """The fleet identity trusts the hub's application-controller and server, from the hub's issuer only: spokes add
     role assignments, never federated credentials."""
-    return WorkloadIdentityArgs(
-        resource_group_name=resource_group_name,
-        location=settings.cluster.location,
-        issuer_urls={"cluster": issuer_url},
-        subjects={account.key: account.subject for account in fleet.trusted_service_accounts},
-        protect=settings.protect,
-    )
+    return _identity_trusting(settings, resource_group_name, {"cluster": issuer_url}, fleet.trusted_service_accounts)
 
 
 def fleet_service_accounts(fleet: FleetSettings, client_id: pulumi.Input[str]) -> FleetServiceAccountsArgs:
