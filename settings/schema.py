@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,15 @@ import yaml
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
 
-def _project(project_file: Path = PROJECT_FILE) -> dict[str, Any]:
+@functools.cache
+def _parsed(project_file: Path) -> dict[str, Any]:
+    # Parsed once per process: the pure-Python YAML parser takes about 0.1 s for this file, and the program,
+    # the offline engine and the tests all ask for the schema again and again.
     return yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+
+
+def _project(project_file: Path = PROJECT_FILE) -> dict[str, Any]:
+    return copy.deepcopy(_parsed(project_file))  # callers get their own copy: defaults include lists
 
 
 def declared_config(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ configuration registers nothing and an accepted one registers a consistent stack
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any
 
@@ -151,6 +152,7 @@ def _valid_value(key: str) -> Any:
     return DEV.get(f"{PROJECT}:{key}", SAMPLE_VALUES.get(key, DECLARED[key].get("default", "")))
 
 
+@functools.cache  # built once per key: hypothesis validates a new strategy object on every draw
 def config_values(key: str) -> st.SearchStrategy[str]:
     """Config strings for `key`: hostile literals, random text, JSON of any type, lists and near-valid values."""
     return st.one_of(
