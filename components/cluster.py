@@ -154,12 +154,10 @@ class AksCluster(pulumi.ComponentResource):
         )
         # The listing is a secret as a whole; the address and the CA certificate in it are not.
         endpoint = credentials.kubeconfigs.apply(lambda configs: cluster_endpoint(configs[0].value))
-        self.api_server_url = pulumi.Output.unsecret(endpoint.apply(lambda found: found[0]))
-        self.certificate_authority_data = pulumi.Output.unsecret(endpoint.apply(lambda found: found[1]))
+        self.api_server_url = pulumi.Output.unsecret(endpoint.apply(lambda found: found.server))
+        self.certificate_authority_data = pulumi.Output.unsecret(endpoint.apply(lambda found: found.certificate_authority_data))
         login_mode = args["kubelogin_mode"]
-        self.kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda configs: exec_kubeconfig(configs[0].value, login_mode))
-        )
+        self.kubeconfig = pulumi.Output.secret(endpoint.apply(lambda found: exec_kubeconfig(found, login_mode)))
         self.provider: kubernetes.Provider = kubernetes.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,

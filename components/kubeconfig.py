@@ -7,7 +7,7 @@ gets a fresh Entra token from the machine running `pulumi up`.
 """
 
 import base64
-from typing import Any
+from typing import NamedTuple
 
 import yaml
 
@@ -18,17 +18,24 @@ from components.vocabulary import KubeloginMode
 AKS_ENTRA_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
-def cluster_endpoint(user_kubeconfig_b64: str) -> tuple[str, str]:
-    """The API server's URL and its CA certificate (base64), the only parts of AKS's kubeconfig worth keeping."""
-    cluster = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))["clusters"][0]["cluster"]
-    return cluster["server"], cluster["certificate-authority-data"]
+class ClusterEndpoint(NamedTuple):
+    """What the provider needs from AKS's kubeconfig: the cluster's name there, its API server and CA certificate."""
+
+    name: str
+    server: str
+    certificate_authority_data: str
+    """Base64, as kubeconfigs carry it."""
 
 
-def exec_kubeconfig(user_kubeconfig_b64: str, login_mode: KubeloginMode) -> str:
-    """Return a kubeconfig (YAML text) for the cluster in `user_kubeconfig_b64`, authenticated by kubelogin."""
-    source: dict[str, Any] = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))
-    name = source["clusters"][0]["name"]
-    server, certificate_authority = cluster_endpoint(user_kubeconfig_b64)
+def cluster_endpoint(user_kubeconfig_b64: str) -> ClusterEndpoint:
+    """The parts of AKS's user kubeconfig worth keeping: the rest is its interactive exec block."""
+    cluster = yaml.safe_load(base64.b64decode(user_kubeconfig_b64))["clusters"][0]
+    return ClusterEndpoint(cluster["name"], cluster["cluster"]["server"], cluster["cluster"]["certificate-authority-data"])
+
+
+def exec_kubeconfig(endpoint: ClusterEndpoint, login_mode: KubeloginMode) -> str:
+    """Return a kubeconfig (YAML text) for the cluster at `endpoint`, authenticated by kubelogin."""
+    name, server, certificate_authority = endpoint
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",

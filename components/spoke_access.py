@@ -121,7 +121,7 @@ class SpokeAccess(pulumi.ComponentResource):
             resource_group_name=group_name, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self),
         )
         endpoint = credentials.kubeconfigs.apply(lambda configs: cluster_endpoint(configs[0].value))
-        self.server = endpoint.apply(lambda parts: parts[0])
+        self.server = endpoint.apply(lambda found: found.server)
         deployer = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = args["access_role"]
         access = authorization.RoleAssignment(
@@ -149,9 +149,9 @@ class SpokeAccess(pulumi.ComponentResource):
             string_data={
                 "name": args["display_name"],
                 "server": self.server,
-                "config": pulumi.Output.all(args["client_id"], args["tenant_id"], endpoint).apply(
-                    lambda values: cluster_secret_config(str(values[0]), str(values[1]), values[2][1])
-                ),
+                "config": pulumi.Output.all(
+                    args["client_id"], args["tenant_id"], endpoint.apply(lambda found: found.certificate_authority_data)
+                ).apply(lambda values: cluster_secret_config(str(values[0]), str(values[1]), str(values[2]))),
             },
             # Not after the role assignment: Argo CD retries a spoke it cannot reach yet, and waiting here would put
             # the role's propagation (minutes) on every spoke's path (docs/facts.md#azure-rbac).
