@@ -239,7 +239,7 @@ def inputs_by_urn(run: ProgramRun) -> dict[str, str]:
 
 @pytest.mark.parametrize("stack", ["dev", "platform"])
 def test_two_runs_of_one_config_give_byte_identical_inputs(stack: str) -> None:
-    assert inputs_by_urn(run_program(stack)) == inputs_by_urn(run_program(stack))
+    assert inputs_by_urn(run_program(stack, fresh=True)) == inputs_by_urn(run_program(stack, fresh=True))
 
 
 _DUMP_INPUTS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gc
 import json
 import os
@@ -498,8 +499,8 @@ def load_stack_config(stack_file: Path, overrides: Mapping[str, Any] | None = No
         if isinstance(declaration, dict) and "default" in declaration:
             config[_namespaced(key)] = _as_config_string(declaration["default"])
     if stack_file.exists():
-        stack_values = yaml.safe_load(stack_file.read_text()) or {}
-        for key, value in (stack_values.get("config") or {}).items():
+        status = stack_file.stat()
+        for key, value in _stack_file_config(stack_file, status.st_mtime_ns, status.st_size).items():
             config[_namespaced(key)] = _as_config_string(value)
     for key, value in (overrides or {}).items():
         if value is None:
@@ -507,6 +508,13 @@ def load_stack_config(stack_file: Path, overrides: Mapping[str, Any] | None = No
         else:
             config[_namespaced(key)] = _as_config_string(value)
     return config
+
+
+@functools.lru_cache(maxsize=64)
+def _stack_file_config(stack_file: Path, modified_ns: int, size: int) -> dict[str, Any]:
+    # One parse per version of a file (keyed on its modification time and size): the tests run the same few
+    # stack files hundreds of times, and the pure-Python YAML parser takes about 10 ms for each.
+    return dict((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
 
 
 def _configured_repositories(config: Mapping[str, str]) -> set[tuple[str, str]]:
