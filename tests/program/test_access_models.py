@@ -71,10 +71,10 @@ def hydrator() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def scale() -> ProgramRun:
-    repositories = [f"{ORG}/project-{p:02d}/_git/repo-{r:03d}" for p in range(10) for r in range(30)]
+    """100 repositories over 10 projects: enough for every per-project and per-repository invariant below. How the
+    evaluation time grows up to 300 is measured by tools/bench, not here."""
+    repositories = [f"{ORG}/project-{p:02d}/_git/repo-{r:03d}" for p in range(10) for r in range(10)]
     return run_program("dev", overrides={"repositories": repositories})
-
-
 
 
 def descriptor(resource: Resource) -> str:
@@ -339,16 +339,16 @@ def test_application_is_removed_before_the_secrets_that_let_it_read(
 # --- Scale -------------------------------------------------------------------------------------------
 
 
-def test_300_repositories_across_10_projects_evaluate(scale: ProgramRun) -> None:
+def test_100_repositories_across_10_projects_evaluate(scale: ProgramRun) -> None:
     assert len(scale.of_type(GROUP)) == 10
-    assert len(scale.of_type(GIT_PERMISSIONS)) == 300
-    assert len(secrets_labelled(scale, "repository")) == 300
-    assert len(scale.stack_outputs["repositoryUrls"]) == 300
+    assert len(scale.of_type(GIT_PERMISSIONS)) == 100
+    assert len(secrets_labelled(scale, "repository")) == 100
+    assert len(scale.stack_outputs["repositoryUrls"]) == 100
 
 
-def test_300_repository_secrets_have_unique_kubernetes_names(scale: ProgramRun) -> None:
+def test_100_repository_secrets_have_unique_kubernetes_names(scale: ProgramRun) -> None:
     names = {secret.input("metadata.name") for secret in scale.of_type(SECRET)}
-    assert len(names) == 300
+    assert len(names) == 100
     assert all(len(name) <= 63 for name in names)
 
 
