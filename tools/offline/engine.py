@@ -399,7 +399,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        raw = _sync_await(_deserialize(request.object))
+        # A plain call: super() has given this thread its event loop, which resource references need.
+        raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
         outputs = self.resources[response.urn].state
         secret_paths: set[str] = set()
         self.recorded.append(Resource(
@@ -439,10 +440,6 @@ def _alias(alias: Any) -> dict[str, Any]:
     spec = alias.spec
     parts = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project, "parent": spec.parentUrn}
     return {key: value for key, value in parts.items() if value} | ({"noParent": True} if spec.noParent else {})
-
-
-async def _deserialize(struct: Any) -> dict[str, Any]:
-    return rpc.deserialize_properties(struct, keep_unknowns=True)
 
 
 async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
