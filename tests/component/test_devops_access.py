@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pulumi
 import pulumi_random as random
@@ -120,6 +122,16 @@ def test_any_other_failure_is_not_retried(operation: str, error: str) -> None:
     assert entitlement_retry_delay(operation, [error]) is None
 
 
+def run_hook(hook: Coroutine[Any, Any, bool]) -> bool:
+    """Await the hook on a loop of its own. Not asyncio.run: that leaves the thread with no current event loop, and
+    later tests that set Pulumi's mocks on this thread would find none."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(hook)
+    finally:
+        loop.close()
+
+
 def test_the_hook_sleeps_then_asks_the_engine_to_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
 
@@ -127,7 +139,7 @@ def test_the_hook_sleeps_then_asks_the_engine_to_retry(monkeypatch: pytest.Monke
         slept.append(seconds)
 
     monkeypatch.setattr(devops_access.asyncio, "sleep", fake_sleep)
-    assert asyncio.run(retry_until_replicated(hook_args("create", [NOT_REPLICATED]))) is True
+    assert run_hook(retry_until_replicated(hook_args("create", [NOT_REPLICATED]))) is True
     assert slept == [ENTITLEMENT_RETRY_DELAYS[0]]
 
 
@@ -135,6 +147,6 @@ def test_the_hook_gives_up_with_what_to_check(monkeypatch: pytest.MonkeyPatch) -
     logged: list[str] = []
     monkeypatch.setattr(devops_access.pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
     many = [NOT_REPLICATED] * (len(ENTITLEMENT_RETRY_DELAYS) + 1)
-    assert asyncio.run(retry_until_replicated(hook_args("create", many))) is False
+    assert run_hook(retry_until_replicated(hook_args("create", many))) is False
     assert logged == [ENTITLEMENT_GAVE_UP]
     assert "connected to the Entra tenant" in ENTITLEMENT_GAVE_UP

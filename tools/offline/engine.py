@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import functools
 import gc
 import json
@@ -570,7 +571,24 @@ def run_components(
     return _record(build, stack, dict(config or {}), mocks or AzureMocks(), False, None)
 
 
+# Every run happens on this one thread, where the call stack starts at the run as it does under `pulumi up`. The SDK
+# records each resource's call stack, resolving every frame below it to a file URI; below a test runner's deep stack
+# that was about 15% of a run (callgrind, fleet stack: 980 M instructions per run from the caller's thread, 827 M here).
+_PROGRAM_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-program")
+
+
 def _record(
+    body: Callable[[], None],
+    stack: str,
+    config: dict[str, str],
+    mocks: AzureMocks,
+    preview: bool,
+    registered: list[Resource] | None,
+) -> ProgramRun:
+    return _PROGRAM_THREAD.submit(_record_on_this_thread, body, stack, config, mocks, preview, registered).result()
+
+
+def _record_on_this_thread(
     body: Callable[[], None],
     stack: str,
     config: dict[str, str],
