@@ -7,7 +7,7 @@ Prints, measured in one run:
       on it that the lower-bound chain does not need;
   (c) evaluation for 1, 10, 100 and 300 repositories (over up to 10 projects, accessModel repositories)
       and the marginal cost per repository;
-  (d) the wall time of the whole test suite (`python -m pytest -q`).
+  (d) the wall time of the whole test suite as `scripts/test` runs it (`python -m pytest -q --numprocesses=auto`).
 and PASS/FAIL against the targets of issue 7. Run it with `tools/bench/run` (creates .venv when missing).
 
 Time ratios are judged on CPU time (user + system of the measured process): on a shared machine wall
@@ -347,8 +347,8 @@ def main(argv: list[str] | None = None) -> int:
                             marginal < TARGET_MS_PER_REPOSITORY, f"{marginal:.2f} ms"))
 
     if not args.skip_tests:
-        print("\n(d) test suite: python -m pytest -q")
-        sample, code, output = run_fresh(["-m", "pytest", "-q"])
+        print("\n(d) test suite, as scripts/test runs it: python -m pytest -q --numprocesses=auto")
+        sample, code, output = run_fresh(["-m", "pytest", "-q", "--numprocesses=auto"])
         outcome = "passed" if code == 0 else f"FAILED (exit {code})"
         counts = re.findall(r"\d+ (?:passed|failed|errors?|skipped)", output)
         print(f"    {sample.wall:.1f} s wall, {sample.cpu:.1f} s CPU, {', '.join(counts) or outcome}")
