@@ -41,7 +41,3 @@ fi
 export VIRTUAL_ENV="$ROOT/.venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 unset PYTHONHOME
-# Keep Python's bytecode cache even where the environment turns it off (this build machine sets
-# PYTHONDONTWRITEBYTECODE): the tests import about 34 MB of provider SDK source, and without the cache every
-# process (each pytest worker, each subprocess a test starts) compiles all of it again, about 5 s each.
-unset PYTHONDONTWRITEBYTECODE
