@@ -572,8 +572,9 @@ def run_components(
 
 
 # Every run happens on this one thread, where the call stack starts at the run as it does under `pulumi up`. The SDK
-# records each resource's call stack, resolving every frame below it to a file URI; below a test runner's deep stack
-# that was about 15% of a run (callgrind, fleet stack: 980 M instructions per run from the caller's thread, 827 M here).
+# records each resource's call stack, resolving every frame below it to a file URI; below a pytest-xdist worker's 40
+# frames that was about 10% of a run (callgrind, fleet stack: 918 M instructions per run on the caller's thread, 830 M
+# here).
 _PROGRAM_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-program")
 
 
