@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Pulumi.yaml, read once: the project name and the config schema with its defaults.
 _PROJECT_FILE: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 PROJECT = _PROJECT_FILE["name"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _PLACEHOLDER_NAMESPACE = uuid.UUID("6f1d7a52-3c0e-4e43-9a55-0f6b8e7c2d10")
 
 
@@ -560,7 +562,9 @@ def run_program(
     (a test that proves a bad value registers nothing).
     """
     config = load_stack_config(stack_file, overrides)
-    return _record(_run_main, stack or stack_name(stack_file), config, mocks or AzureMocks(), preview, registered)
+    return _on_program_thread(
+        _record, _run_main, stack or stack_name(stack_file), config, mocks or AzureMocks(), preview, registered
+    )
 
 
 def run_components(
@@ -568,7 +572,7 @@ def run_components(
 ) -> ProgramRun:
     """Run `build` (code that creates components directly, as a test of one component does) under the same mocks
     and record what it registered; `config` is the namespaced config it may read, usually none."""
-    return _record(build, stack, dict(config or {}), mocks or AzureMocks(), False, None)
+    return _on_program_thread(_record, build, stack, dict(config or {}), mocks or AzureMocks(), False, None)
 
 
 # Every run happens on this one thread, where the call stack starts at the run as it does under `pulumi up`. The SDK
@@ -578,18 +582,11 @@ def run_components(
 _PROGRAM_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-program")
 
 
+def _on_program_thread(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    return _PROGRAM_THREAD.submit(function, *args, **kwargs).result()
+
+
 def _record(
-    body: Callable[[], None],
-    stack: str,
-    config: dict[str, str],
-    mocks: AzureMocks,
-    preview: bool,
-    registered: list[Resource] | None,
-) -> ProgramRun:
-    return _PROGRAM_THREAD.submit(_record_on_this_thread, body, stack, config, mocks, preview, registered).result()
-
-
-def _record_on_this_thread(
     body: Callable[[], None],
     stack: str,
     config: dict[str, str],
