@@ -34,11 +34,9 @@ from pulumi.runtime.stack import Stack, massage, run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from settings import split_repository_url
+from settings.schema import PROJECT, declared_config
 
 ROOT = Path(__file__).resolve().parents[2]
-# Pulumi.yaml, read once: the project name and the config schema with its defaults.
-_PROJECT_FILE: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-PROJECT = _PROJECT_FILE["name"]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _PLACEHOLDER_NAMESPACE = uuid.UUID("6f1d7a52-3c0e-4e43-9a55-0f6b8e7c2d10")
@@ -495,7 +493,7 @@ def load_stack_config(stack_file: Path, overrides: Mapping[str, Any] | None = No
     adds nothing, as for a stack that has no config yet.
     """
     config: dict[str, str] = {}
-    for key, declaration in (_PROJECT_FILE.get("config") or {}).items():
+    for key, declaration in declared_config().items():
         if isinstance(declaration, dict) and "default" in declaration:
             config[_namespaced(key)] = _as_config_string(declaration["default"])
     if stack_file.exists():
