@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from tools.doctor.azure_cli import AzureCli
 from tools.doctor.environment import Environment
 from tools.doctor.report import (
     EXIT_COULD_NOT_RUN,
@@ -45,12 +46,15 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     # Library warnings (azure-identity logs each failed token request) would repeat a finding without its fix.
     for name in ("azure", "kubernetes", "urllib3", "msal"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    # Imported only now: --help and a mistyped flag need not wait for the Kubernetes and Azure SDKs to load.
-    from tools.doctor.diagnosis import diagnose
-
     redact = Redactor()
     try:
-        checks = diagnose(args, env, redact)
+        # The Azure login comes first, and the diagnosis (with the Kubernetes and Pulumi SDKs it loads, about
+        # 1.5 s) only after it: --help, a mistyped flag, a missing az or an expired login answer at once.
+        azure = AzureCli(env.az)
+        azure.ensure_logged_in()
+        from tools.doctor.diagnosis import diagnose
+
+        checks = diagnose(args, env, azure, redact)
     except CannotRunError as error:
         return _could_not_run(args, env, redact(str(error)))
     except KeyboardInterrupt:

@@ -22,9 +22,8 @@ LINKS: tuple[tuple[int, Callable[[Context], list[Check]]], ...] = (
 )
 
 
-def diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> list[Check]:
-    azure = AzureCli(env.az)
-    azure.ensure_logged_in()
+def diagnose(args: argparse.Namespace, env: Environment, azure: AzureCli, redact: Redactor) -> list[Check]:
+    """The findings of the six links; `azure` is the Azure CLI the caller found logged in."""
     outputs = read_outputs_file(args.outputs, args.stack) if args.outputs else read_stack_outputs(args.stack, ROOT)
     aks = azure.cluster(outputs.cluster_resource_group, outputs.cluster_name)
     client, context_name = connect(args.kubeconfig, args.context, outputs.cluster_name)
