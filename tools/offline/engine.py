@@ -15,6 +15,7 @@ import concurrent.futures
 import functools
 import gc
 import json
+import logging
 import os
 import runpy
 import sys
@@ -598,6 +599,9 @@ def _record(
     # it at once, on this thread's event loop (which an earlier asyncio.run in a test session may have unset).
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     _ensure_event_loop()
+    # As the language host that `pulumi up` runs does (docs/facts.md#pulumi): when a run fails, the Outputs that
+    # waited on the failure are never observed, and asyncio would log each one with its traceback at exit.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     set_all_config(config, [])
     # Collector tuning, kept for `scripts/test` (measured: the suite takes about 12 s more CPU without it; the
