@@ -30,7 +30,7 @@ MODELS = {("v1", "Secret"): kubernetes_api.V1Secret, ("v1", "Namespace"): kubern
 
 
 def schema_problem(obj: dict[str, Any]) -> str | None:
-    """Why the API server would refuse `obj` (a built-in object as the program sends it), or None."""
+    """What the Kubernetes API schema finds wrong with `obj` (a built-in object as the program sends it), or None."""
     model = MODELS.get((obj.get("apiVersion"), obj.get("kind")))
     if model is None:
         return f"no model for {obj.get('apiVersion')} {obj.get('kind')}: add the client's model to MODELS"
@@ -44,7 +44,7 @@ def schema_problem(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def test_the_schema_check_refuses_what_the_api_server_refuses() -> None:
+def test_the_schema_check_finds_unknown_fields_wrong_types_and_python_names() -> None:
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "repo", "namespace": "argocd"},
               "type": "Opaque", "stringData": {"url": "https://dev.azure.com/contoso/p/_git/r"}}
     assert schema_problem(secret) is None
