@@ -3,7 +3,6 @@ with its own stack files (tests/stacks/); tests/harness.py holds what the test m
 
 from __future__ import annotations
 
-import gc
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ for folder in (TESTS.parent, TESTS):  # the project (settings, components, tools
 
 from harness import run_program  # noqa: E402
 from settings import CREDENTIAL_ENV_VARS  # noqa: E402
-from tools.offline.engine import ProgramRun  # noqa: E402
+from tools.offline.engine import ProgramRun, end_runs  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +32,5 @@ def dev() -> ProgramRun:
 
 
 def pytest_unconfigure() -> None:
-    """The tests are over: spare the collector's last passes over the objects the program runs leave behind (pytest's
-    final gc.collect and the interpreter's at exit), about 1.7 s in each pytest worker. Nothing frozen is lost:
-    the process ends, and weakref finalizers (temporary directories) still run at exit."""
-    gc.freeze()
+    """The tests are over: close what the runs left open and spare the collector's last passes (engine.end_runs)."""
+    end_runs()
