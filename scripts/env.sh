@@ -29,8 +29,9 @@ fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "creating .venv with $("$PYTHON" --version)" >&2
-  # --seed puts pip into .venv: Pulumi lists the program's packages with `python -m pip list`.
-  "$UV" venv --quiet --seed --python "$PYTHON" .venv
+  # No pip in it (no --seed): Pulumi's uv toolchain creates this virtualenv the same way and lists its packages with
+  # `uv pip list` (docs/facts.md#pulumi). Seeding pip would be 900 more files to write on every fresh clone.
+  "$UV" venv --quiet --python "$PYTHON" .venv
 fi
 if ! "$UV" pip install --quiet --python .venv/bin/python -r "$requirements" > .venv/install.log 2>&1; then
   cat .venv/install.log >&2

@@ -161,6 +161,8 @@ def test_up_runs_only_for_pushes_to_main_after_the_preview(deploy_job: dict[str,
 def test_policy_pack_dependencies_are_installed_where_its_virtualenv_points(deploy_job: dict[str, Any]) -> None:
     policy = load(ROOT / "policy" / "PulumiPolicy.yaml")
     venv = f"policy/{policy['runtime']['options']['virtualenv']}"
+    # The pack's pip toolchain lists its packages with `python -m pip list`: its virtualenv is seeded with pip.
+    assert policy["runtime"]["options"]["toolchain"] == "pip"
     assert any(f"uv venv --quiet --seed {venv} " in step.get("run", "") for step in steps(deploy_job))
 
 
@@ -168,7 +170,8 @@ def test_program_dependencies_are_installed_with_uv_where_pulumi_looks(deploy_jo
     options = load(ROOT / "Pulumi.yaml")["runtime"]["options"]
     assert options["toolchain"] == "uv"
     install = "\n".join(step.get("run", "") for step in steps(deploy_job))
-    assert f"uv venv --quiet --seed {options['virtualenv']} " in install
+    # Pulumi's uv toolchain lists the packages with `uv pip list`, so the program's virtualenv needs no pip.
+    assert f"uv venv --quiet {options['virtualenv']} " in install
     # Pulumi runs uv itself (toolchain: uv), so it must be installed for the pulumi steps, not only used here.
     assert f"python -m pip install --quiet uv=={UV_VERSION}" in install
 
@@ -234,7 +237,7 @@ def test_pipeline_installs_the_same_uv_as_the_scripts(pipeline: dict[str, Any], 
     assert pipeline["variables"]["uvVersion"] == UV_VERSION
     install = "\n".join(step.get("bash", "") for step in pipeline_steps)
     assert 'python -m pip install --quiet "uv==$(uvVersion)"' in install
-    assert "uv venv --quiet --seed .venv " in install
+    assert "uv venv --quiet .venv " in install
 
 
 def test_pipeline_installs_kubelogin_before_the_azure_cli_step(pipeline_steps: list[dict[str, Any]]) -> None:
