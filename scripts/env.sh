@@ -29,8 +29,8 @@ fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "creating .venv with $("$PYTHON" --version)" >&2
-  # No pip in it (no --seed): Pulumi's uv toolchain creates this virtualenv the same way and lists its packages with
-  # `uv pip list` (docs/facts.md#pulumi). Seeding pip would be 900 more files to write on every fresh clone.
+  # No pip in it (no --seed): Pulumi's uv toolchain creates this virtualenv the same way and never runs pip in it
+  # (docs/facts.md#pulumi). Seeding pip would be 900 more files to write on every fresh clone.
   "$UV" venv --quiet --python "$PYTHON" .venv
 fi
 if ! "$UV" pip install --quiet --python .venv/bin/python -r "$requirements" > .venv/install.log 2>&1; then

@@ -170,7 +170,7 @@ def test_program_dependencies_are_installed_with_uv_where_pulumi_looks(deploy_jo
     options = load(ROOT / "Pulumi.yaml")["runtime"]["options"]
     assert options["toolchain"] == "uv"
     install = "\n".join(step.get("run", "") for step in steps(deploy_job))
-    # Pulumi's uv toolchain lists the packages with `uv pip list`, so the program's virtualenv needs no pip.
+    # Pulumi's uv toolchain never runs pip in the program's virtualenv, so it is created without pip.
     assert f"uv venv --quiet {options['virtualenv']} " in install
     # Pulumi runs uv itself (toolchain: uv), so it must be installed for the pulumi steps, not only used here.
     assert f"python -m pip install --quiet uv=={UV_VERSION}" in install
