@@ -354,9 +354,9 @@ def test_100_repository_secrets_have_unique_kubernetes_names(scale: ProgramRun) 
 
 
 def test_a_configured_repository_missing_from_its_project_stops_up_naming_it() -> None:
-    """Named once: the Outputs that waited on the lookup are left failed and never observed, and asyncio would
-    log each of them with a traceback when the process ends (32 in one suite run) had the run not quietened
-    asyncio's log as `pulumi up`'s language host does."""
+    """The run stops with an error naming the missing repository. The Outputs that waited on the lookup stay failed
+    and unobserved, so the run quietens asyncio's log as `pulumi up`'s language host does; otherwise asyncio would
+    print a traceback for each of them when the process ends (32 in one suite run)."""
     from components.devops_access import RepositoryNotFoundError
     from tools.offline.engine import AzureMocks
 
