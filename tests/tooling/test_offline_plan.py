@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,49 @@ def test_bad_config_prints_the_error_and_exits_2(
     assert plan.main(["--stack-file", str(bad_file), "--out", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert "argocd-aks-wi:nodeCount = '0'" in error and "nothing was created" in error
+
+
+def test_a_stack_without_a_file_is_named_as_such_and_nothing_is_planned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped stack name would otherwise read as a list of missing required keys."""
+    assert plan.main(["--stack", "no-such-stack", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"no stack file {ROOT / 'Pulumi.no-such-stack.yaml'}" in error
+    assert "is required" not in error
+    assert list(tmp_path.iterdir()) == []
+    assert plan.main(["--stack-file", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
+    assert f"no stack file {tmp_path / 'missing.yaml'}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "status", "message"), [
+    (["--help"], 0, ""),
+    (["-h"], 0, ""),
+    (["--stack", "dev"], 2, "scripts/plan: unknown option --stack"),
+    (["dev", "fleet"], 2, "scripts/plan takes one stack name or --all, not 2 arguments"),
+])
+def test_scripts_plan_checks_its_arguments_before_installing_anything(
+    argv: list[str], status: int, message: str, tmp_path: Path
+) -> None:
+    """On a PATH with only bash and sed, so that reaching scripts/env.sh (which needs python3) would fail."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("bash", "sed"):
+        found = shutil.which(tool)
+        assert found, tool
+        (tools / tool).symlink_to(found)
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "plan"), *argv], cwd=tmp_path, env={"PATH": str(tools)},
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == status, done.stderr
+    usage = done.stdout if status == 0 else done.stderr
+    assert usage.splitlines()[-3:] == [
+        "  scripts/plan            # the dev stack",
+        "  scripts/plan prod       # Pulumi.prod.yaml",
+        "  scripts/plan --all      # every Pulumi.<stack>.yaml in the project",
+    ]
+    assert message in done.stderr
+    if status == 2:
+        assert done.stderr.startswith(message)
 
 
 def test_readme_documents_every_config_key() -> None:

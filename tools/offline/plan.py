@@ -213,6 +213,15 @@ def main(argv: list[str] | None = None) -> int:
         files = [args.stack_file]
     else:
         files = [project_stack_file(stack) for stack in (stack_files() if args.all_stacks else [args.stack])]
+    # A stack without its file has no config here, and the program would refuse it for every required key; offline
+    # that is most likely a mistyped name, so say that instead.
+    missing = [stack_file for stack_file in files if not stack_file.is_file()]
+    for stack_file in missing:
+        known = ", ".join(stack_files()) or "none"
+        print(f"no stack file {stack_file}; the stacks with one here: {known}. "
+              "To start a new stack, copy Pulumi.dev.yaml to Pulumi.<stack>.yaml and edit it.", file=sys.stderr)
+    if missing:
+        return 2
     status = 0
     for stack_file in files:
         stack = stack_name(stack_file)
