@@ -158,8 +158,8 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
         values["commitServer"] = {"enabled": True, **workload_identity_service_account(commit_server_service_account, client_id)}
         configs["params"] = {
             "hydrator.enabled": "true",
-            # The controller dials argocd-commit-server:8086 unless told otherwise; under any other release
-            # name the Service is called differently (argo-helm#3333, docs/facts.md#source-hydrator).
+            # The chart sets this same value itself from chart 8.1.2 on (argo-helm#3367), so it is redundant
+            # but harmless; kept so that a deployed stack's Helm values do not change (docs/facts.md#source-hydrator).
             "commit.server": f"{chart_fullname(args['release_name'])}-commit-server:{COMMIT_SERVER_PORT}",
         }
     sign_in = args.get("single_sign_on")
