@@ -1,6 +1,7 @@
 """What the identity may do in Azure DevOps: a Basic entitlement, then read access to the repositories."""
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, NotRequired, TypedDict
@@ -128,6 +129,11 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
         )
         label = args["group_label"]
         create_branches = args.get("hydrator_creates_branches", False)
+        # A grant is named "<project>/<repository>": both names may hold hyphens but neither may hold a slash, so
+        # platform/team-apps and platform-team/apps stay two resources. Grants were once named "<project>-<repository>",
+        # which runs those two together; where that older name is still unambiguous it is kept as an alias, so a
+        # stack deployed with it updates its grants in place.
+        former_names = Counter(f"{project}-{repository['name']}" for project, repos in by_project.items() for repository in repos)
         grants: list[pulumi.CustomResource] = []
         for project_name, repositories in by_project.items():
             # One Output for the project's ID, shared by its repositories (each `.id` would lift a new one).
@@ -146,16 +152,18 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
             ids = found.apply(partial(_ids_by_name, wanted=wanted, project=project_name))
             grants.append(group)
             for repository in repositories:
+                former = f"{project_name}-{repository['name']}"
+                aliases = [pulumi.Alias(name=f"{name}-{former}-read")] if former_names[former] == 1 else []
                 # The logical name keeps its "-read" ending when push is added: the grant is updated in place.
                 grants.append(azuredevops.GitPermissions(
-                    f"{name}-{project_name}-{repository['name']}-read",
+                    f"{name}-{project_name}/{repository['name']}-read",
                     project_id=project_id,
                     repository_id=ids.apply(partial(_id_of, repository["name"])),
                     principal=group.descriptor,
                     permissions=repository_permissions(
                         push=repository.get("push", False), create_branches=create_branches
                     ),
-                    opts=self._child_opts,
+                    opts=pulumi.ResourceOptions.merge(self._child_opts, pulumi.ResourceOptions(aliases=aliases)),
                 ))
         return grants
 

@@ -65,9 +65,9 @@ def test_the_repositories_model_grants_read_per_repository_through_one_group_per
     assert len(run.of_type(GROUP)) == 2 and run.of_type(MEMBERSHIP) == []
     grants = {g.name: g.inputs["permissions"] for g in run.of_type(GIT_PERMISSIONS)}
     assert grants == {
-        "devops-platform-manifests-read": repository_permissions(push=True, create_branches=False),
-        "devops-platform-addons-read": {"GenericRead": "Allow"},
-        "devops-payments-deploy-read": {"GenericRead": "Allow"},
+        "devops-platform/manifests-read": repository_permissions(push=True, create_branches=False),
+        "devops-platform/addons-read": {"GenericRead": "Allow"},
+        "devops-payments/deploy-read": {"GenericRead": "Allow"},
     }
 
 

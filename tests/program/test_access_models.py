@@ -138,6 +138,22 @@ def test_read_grants_go_to_the_group_of_their_own_project(spread: ProgramRun) ->
     ]
 
 
+def test_hyphens_in_project_and_repository_names_never_run_two_grants_together() -> None:
+    """platform/team-apps and platform-team/apps were both "platform-team-apps" once: a duplicate URN that stopped
+    `pulumi up`. Each grant is now named with a slash (which neither name may hold) and is granted on its own
+    repository; the older hyphenated name stays an alias only where it is unambiguous."""
+    run = run_program("dev", overrides={"repositories": [
+        f"{ORG}/platform/_git/team-apps", f"{ORG}/platform-team/_git/apps", f"{ORG}/gitops/_git/cluster-config",
+    ]})
+    grants = {grant.name: grant for grant in run.of_type(GIT_PERMISSIONS)}
+    assert set(grants) == {"devops-platform/team-apps-read", "devops-platform-team/apps-read", "devops-gitops/cluster-config-read"}
+    assert grants["devops-platform/team-apps-read"].inputs["repositoryId"] == generated(run, "id of repository team-apps")
+    assert grants["devops-platform-team/apps-read"].inputs["repositoryId"] == generated(run, "id of repository apps")
+    assert grants["devops-platform/team-apps-read"].options["aliases"] == []
+    assert grants["devops-platform-team/apps-read"].options["aliases"] == []
+    assert grants["devops-gitops/cluster-config-read"].options["aliases"] == [{"name": "devops-gitops-cluster-config-read"}]
+
+
 def test_repositories_model_adds_nobody_to_readers(dev: ProgramRun) -> None:
     assert dev.of_type(MEMBERSHIP) == []
     assert [token for token, _ in dev.invokes if token == GET_GROUP] == []

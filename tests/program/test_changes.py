@@ -134,7 +134,7 @@ def test_bumping_the_chart_changes_only_the_release_version(before: ProgramRun) 
 def _secret_and_grant_of(run: ProgramRun, repository_url: str) -> set[str]:
     name = repository_url.rsplit("/", 1)[-1]
     secrets = {s.urn for s in run.of_type(SECRET) if s.inputs["stringData"]["url"] == repository_url}
-    grants = {g.urn for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"-{name}-read")}
+    grants = {g.urn for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"/{name}-read")}
     return secrets | grants
 
 
@@ -194,12 +194,16 @@ def identities(run: ProgramRun, resource: Resource) -> set[str]:
             found.add(_real_urn(alias["urn"]))
             continue
         if "parent" in alias:
-            qualified_parent: str | None = _qualified_type(alias["parent"])
+            qualified_parents: set[str | None] = {_qualified_type(alias["parent"])}
         elif alias.get("noParent") or parent is None:
-            qualified_parent = None
+            qualified_parents = {None}
         else:
-            qualified_parent = _qualified_type(_real_urn(parent.urn))
-        found.add(_urn(run, qualified_parent, alias.get("type", resource.type), alias.get("name", resource.name)))
+            # The engine also takes a child's aliases under the old URN its parent matched (it multiplies them out
+            # over the parent's alias, pulumi/pulumi pkg/resource/deploy/step_generator.go), so under each URN the
+            # parent may have had.
+            qualified_parents = {_qualified_type(parent_urn) for parent_urn in identities(run, parent)}
+        for qualified_parent in qualified_parents:
+            found.add(_urn(run, qualified_parent, alias.get("type", resource.type), alias.get("name", resource.name)))
     return found
 
 

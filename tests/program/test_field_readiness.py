@@ -100,7 +100,7 @@ def test_read_secrets_are_unchanged_by_the_hydrator(hydrating: ProgramRun) -> No
 
 
 def grant_on(run: ProgramRun, repository: str) -> dict[str, str]:
-    (grant,) = [g for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"-{repository}-read")]
+    (grant,) = [g for g in run.of_type(GIT_PERMISSIONS) if g.name.endswith(f"/{repository}-read")]
     return grant.inputs["permissions"]
 
 

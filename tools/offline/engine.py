@@ -401,6 +401,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if any(resource.urn == response.urn for resource in self.recorded):
+            # The engine refuses a second resource with the same URN, so `pulumi up` would stop here.
+            raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
         # A plain call: super() has given this thread its event loop, which resource references need.
         raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
         outputs = self.resources[response.urn].state
