@@ -55,6 +55,16 @@ CREDENTIAL_ENV_VARS = (
 CREDENTIAL_SETTING = re.compile(r"(password|passwd|token|personalaccesstoken|clientsecret)$", re.I)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
+# Namespaces every Kubernetes cluster already has. The program creates the namespace Argo CD goes into, and
+# pulumi-kubernetes refuses to create an object that exists (docs/facts.md#kubernetes-names).
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# The argo-cd chart names its objects "<prefix>-<component>" and cuts the application controller's name at 52
+# characters (its StatefulSet's controller-revision-hash label must fit in 63), the others at 63. So a prefix of at
+# most 52 - len("-application-controller") = 29 characters is never cut (docs/facts.md#kubernetes-names).
+CHART_PREFIX_MAX = 52 - len("-application-controller")
+# What `git check-ref-format` refuses in a branch or tag name, of the characters allowed here: a component that
+# starts with "." or ends in ".lock", "..", "//", and "/" or "." at the end (docs/facts.md#kubernetes-names).
+_BAD_GIT_REF = re.compile(r"(^|/)\.|\.lock(/|$)|\.\.|//|[/.]$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SEMVER = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})$")
@@ -62,6 +72,12 @@ _SEMVER = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})$")
 
 def is_dns_label(value: str) -> bool:
     return len(value) <= 63 and bool(_DNS_LABEL.match(value))
+
+
+def is_git_revision(value: str) -> bool:
+    """A branch, tag or commit Argo CD can resolve. It is also a pulumi.com/waitFor value, which may not hold "="
+    (pulumi-kubernetes refuses it as ambiguous)."""
+    return len(value) <= 250 and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value)) and not _BAD_GIT_REF.search(value)
 
 
 def is_dns_subdomain(value: str) -> bool:

@@ -7,6 +7,7 @@ from collections import Counter
 from enum import StrEnum
 
 from components.argocd_extension import EXTENSION_NAMESPACE, EXTENSION_SERVER_ACCOUNT
+from components.argocd_release import chart_fullname
 from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
 from settings.charts import bootstrap_chart
 from settings.devops_urls import ORG_URL, PROJECT_FORBIDDEN, parse_repository
@@ -26,6 +27,7 @@ from settings.model import (
 )
 from settings.reader import ConfigReader, compact
 from settings.rules import (
+    CHART_PREFIX_MAX,
     CREDENTIAL_SETTING,
     GUID,
     LEGACY_EXTENSION_KEYS,
@@ -34,9 +36,11 @@ from settings.rules import (
     OWNED_EXTENSION_KEYS,
     PAT_FREE_OPTIONS,
     SSO_EXTENSION_KEYS,
+    SYSTEM_NAMESPACES,
     chart_version_ok,
     is_dns_label,
     is_dns_subdomain,
+    is_git_revision,
 )
 from settings.single_sign_on import single_sign_on_settings
 
@@ -205,6 +209,9 @@ def argocd_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings, cha
     namespace = reader.matching(
         "argocdNamespace", reader.text("argocdNamespace"), is_dns_label, "a DNS-1123 label (a-z, 0-9, -; at most 63)"
     )
+    if namespace in SYSTEM_NAMESPACES:
+        reader.fail("argocdNamespace", namespace, "a namespace of Argo CD's own: every cluster already has this one, and "
+                    "the program creates the namespace it installs into")
 
     def account(key: str, role: str) -> ServiceAccount:
         name = reader.matching(key, reader.text(key), is_dns_subdomain, "a DNS-1123 subdomain (a-z, 0-9, -, .)")
@@ -269,10 +276,7 @@ def _refuse_what_the_extension_cannot_do(
 
 def _helm_install(reader: ConfigReader, azure_devops: AzureDevOpsSettings, commit_server: ServiceAccount | None) -> HelmInstall:
     return HelmInstall(
-        release_name=reader.matching(
-            "argocdReleaseName", reader.text("argocdReleaseName"), lambda v: is_dns_label(v) and len(v) <= 53,
-            "a Helm release name (DNS-1123 label, at most 53 characters)",
-        ),
+        release_name=_release_name(reader),
         chart_version=reader.matching(
             "argocdChartVersion", reader.text("argocdChartVersion"), chart_version_ok,
             "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
@@ -348,6 +352,21 @@ def _extension_install(reader: ConfigReader) -> ExtensionInstall:
     )
 
 
+def _release_name(reader: ConfigReader) -> str:
+    name = reader.matching(
+        "argocdReleaseName", reader.text("argocdReleaseName"), lambda v: is_dns_label(v) and v[0].isalpha(),
+        "a Helm release name (a-z, 0-9, -) that starts with a letter, as the chart's Service names must",
+    )
+    prefix = chart_fullname(name)
+    if is_dns_label(name) and len(prefix) > CHART_PREFIX_MAX:
+        reader.fail(
+            "argocdReleaseName", name,
+            f"a shorter name: the chart names its objects {prefix!r} plus the component and cuts longer names, so that "
+            f"prefix may have at most {CHART_PREFIX_MAX} characters (the chart adds '-argocd' unless the name contains 'argocd')",
+        )
+    return name
+
+
 def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings, charts: ChartSettings) -> BootstrapSettings | None:
     enabled = reader.boolean("bootstrapApplication")
     timeout = reader.integer("bootstrapTimeoutSeconds", 60, 3600)
@@ -358,9 +377,9 @@ def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings,
     )
     revision = reader.matching(
         "bootstrapTargetRevision", reader.text("bootstrapTargetRevision"),
-        # Also a pulumi.com/waitFor value, which may not hold "=" (pulumi-kubernetes refuses it as ambiguous).
-        lambda v: len(v) <= 250 and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", v)) and ".." not in v,
-        "a branch, tag or commit such as HEAD, main or v1.2.0",
+        is_git_revision,
+        "a branch, tag or commit such as HEAD, main or v1.2.0 (as git names them: no part that starts with '.' or ends "
+        "in '.lock', no '..' or '//', no '/' or '.' at the end)",
     )
     wanted = reader.text("bootstrapRepository")
     chart = reader.text("bootstrapChart")

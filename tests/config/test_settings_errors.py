@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import ORG, RELEASE, run_program
+from harness import APPLICATION, ORG, RELEASE, run_program
 from settings import ConfigError
 from tools.offline.engine import Resource
 
@@ -100,6 +100,24 @@ BAD_VALUES = [
         "DNS-1123 subdomain", id="commit-server-service-account-not-dns-1123",
     ),
     pytest.param({"argocdReleaseName": "Argo.CD"}, "argocdReleaseName", "Helm release name", id="release-name-invalid"),
+    *[
+        pytest.param({"argocdNamespace": namespace}, "argocdNamespace", "every cluster already has this one",
+                     id=f"namespace-{namespace}")
+        for namespace in ("default", "kube-system", "kube-public", "kube-node-lease")
+    ],
+    pytest.param({"argocdReleaseName": "1argocd"}, "argocdReleaseName", "starts with a letter", id="release-name-leading-digit"),
+    pytest.param(  # the chart's prefix would be "platform-gitops-controllers-argocd", 34 characters
+        {"argocdReleaseName": "platform-gitops-controllers"}, "argocdReleaseName",
+        "'platform-gitops-controllers-argocd' plus the component and cuts longer names, so that prefix may have at most 29",
+        id="release-name-whose-chart-prefix-is-cut",
+    ),
+    pytest.param({"argocdReleaseName": "a" * 24 + "argocd"}, "argocdReleaseName", "at most 29", id="release-name-30-with-argocd"),
+    *[
+        pytest.param({"bootstrapTargetRevision": revision}, "bootstrapTargetRevision", "as git names them",
+                     id=f"revision-{label}")
+        for revision, label in (("release/v1.lock", "lock-suffix"), ("feature/.hidden", "dot-start"), ("main/", "slash-end"),
+                                ("main.", "dot-end"), ("release//1", "double-slash"), ("a..b", "double-dot"))
+    ],
     # --- Cluster -------------------------------------------------------------------------------------
     pytest.param({"nodeCount": 0}, "nodeCount", "from 1 to 1000", id="node-count-0"),
     pytest.param({"nodeCount": 1001}, "nodeCount", "from 1 to 1000", id="node-count-1001"),
@@ -294,3 +312,15 @@ def test_secret_looking_value_is_masked_in_the_message(overrides: dict[str, Any]
 def test_chart_8_3_1_is_the_first_accepted_version() -> None:
     run = run_program("dev", overrides={"argocdChartVersion": "8.3.1"})
     assert run.one(RELEASE).inputs["version"] == "8.3.1"
+
+
+@pytest.mark.parametrize("release_name", ["a" * 22, "a" * 23 + "argocd", "argo"])
+def test_a_release_name_whose_chart_prefix_fits_29_characters_is_accepted(release_name: str) -> None:
+    run = run_program("dev", overrides={"argocdReleaseName": release_name})
+    assert run.one(RELEASE).inputs["name"] == release_name
+
+
+@pytest.mark.parametrize("revision", ["HEAD", "release/v1.2", "feature/x.y", "v1.0-lock", "a1b2c3d4e5f6"])
+def test_branch_tag_and_commit_names_git_accepts_are_accepted(revision: str) -> None:
+    run = run_program("dev", overrides={"bootstrapTargetRevision": revision})
+    assert run.one(APPLICATION).inputs["spec"]["source"]["targetRevision"] == revision
