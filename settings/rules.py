@@ -58,10 +58,12 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # Namespaces every Kubernetes cluster already has. The program creates the namespace Argo CD goes into, and
 # pulumi-kubernetes refuses to create an object that exists (docs/facts.md#kubernetes-names).
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-# The argo-cd chart names its objects "<prefix>-<component>" and cuts the application controller's name at 52
-# characters (its StatefulSet's controller-revision-hash label must fit in 63), the others at 63. So a prefix of at
-# most 52 - len("-application-controller") = 29 characters is never cut (docs/facts.md#kubernetes-names).
-CHART_PREFIX_MAX = 52 - len("-application-controller")
+# The argo-cd chart names its objects "<prefix>-<component>" and cuts each name at 63 characters (the application
+# controller's at 52). A cut name still works until two come out the same: "<prefix>-redis" and the cut
+# "<prefix>-redis-secret-init" do from a prefix of 56 characters. With the Source Hydrator the program writes the
+# commit-server's name itself, which must then not be cut (docs/facts.md#kubernetes-names).
+CHART_PREFIX_MAX = 55
+CHART_PREFIX_MAX_WITH_COMMIT_SERVER = 63 - len("-commit-server")
 # What `git check-ref-format` refuses in a branch or tag name, of the characters allowed here: a component that
 # starts with "." or ends in ".lock", "..", "//", and "/" or "." at the end (docs/facts.md#kubernetes-names).
 _BAD_GIT_REF = re.compile(r"(^|/)\.|\.lock(/|$)|\.\.|//|[/.]$")

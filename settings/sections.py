@@ -28,6 +28,7 @@ from settings.model import (
 from settings.reader import ConfigReader, compact
 from settings.rules import (
     CHART_PREFIX_MAX,
+    CHART_PREFIX_MAX_WITH_COMMIT_SERVER,
     CREDENTIAL_SETTING,
     GUID,
     LEGACY_EXTENSION_KEYS,
@@ -276,7 +277,7 @@ def _refuse_what_the_extension_cannot_do(
 
 def _helm_install(reader: ConfigReader, azure_devops: AzureDevOpsSettings, commit_server: ServiceAccount | None) -> HelmInstall:
     return HelmInstall(
-        release_name=_release_name(reader),
+        release_name=_release_name(reader, hydrator=commit_server is not None),
         chart_version=reader.matching(
             "argocdChartVersion", reader.text("argocdChartVersion"), chart_version_ok,
             "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
@@ -352,18 +353,24 @@ def _extension_install(reader: ConfigReader) -> ExtensionInstall:
     )
 
 
-def _release_name(reader: ConfigReader) -> str:
+def _release_name(reader: ConfigReader, hydrator: bool) -> str:
     name = reader.matching(
-        "argocdReleaseName", reader.text("argocdReleaseName"), lambda v: is_dns_label(v) and v[0].isalpha(),
-        "a Helm release name (a-z, 0-9, -) that starts with a letter, as the chart's Service names must",
+        "argocdReleaseName", reader.text("argocdReleaseName"), lambda v: is_dns_label(v) and len(v) <= 53 and v[0].isalpha(),
+        "a Helm release name (a-z, 0-9, -; at most 53 characters) that starts with a letter, as the chart's Service names must",
     )
     prefix = chart_fullname(name)
-    if is_dns_label(name) and len(prefix) > CHART_PREFIX_MAX:
-        reader.fail(
-            "argocdReleaseName", name,
-            f"a shorter name: the chart names its objects {prefix!r} plus the component and cuts longer names, so that "
-            f"prefix may have at most {CHART_PREFIX_MAX} characters (the chart adds '-argocd' unless the name contains 'argocd')",
-        )
+    if hydrator and len(prefix) > CHART_PREFIX_MAX_WITH_COMMIT_SERVER:
+        reason = (f"at most {CHART_PREFIX_MAX_WITH_COMMIT_SERVER} characters with sourceHydrator, so that "
+                  f"'{prefix}-commit-server' is not cut")
+    elif len(prefix) > CHART_PREFIX_MAX:
+        reason = f"at most {CHART_PREFIX_MAX} characters, or its redis and redis-secret-init objects get the same name"
+    else:
+        return name
+    reader.fail(
+        "argocdReleaseName", name,
+        f"a shorter name: the chart names its objects {prefix!r} plus the component and cuts them at 63 characters; that "
+        f"prefix may have {reason} (the chart adds '-argocd' unless the name contains 'argocd')",
+    )
     return name
 
 

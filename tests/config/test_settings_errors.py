@@ -106,12 +106,17 @@ BAD_VALUES = [
         for namespace in ("default", "kube-system", "kube-public", "kube-node-lease")
     ],
     pytest.param({"argocdReleaseName": "1argocd"}, "argocdReleaseName", "starts with a letter", id="release-name-leading-digit"),
-    pytest.param(  # the chart's prefix would be "platform-gitops-controllers-argocd", 34 characters
-        {"argocdReleaseName": "platform-gitops-controllers"}, "argocdReleaseName",
-        "'platform-gitops-controllers-argocd' plus the component and cuts longer names, so that prefix may have at most 29",
-        id="release-name-whose-chart-prefix-is-cut",
+    pytest.param(  # the chart's prefix would be "<49 a>-argocd", 56 characters
+        {"argocdReleaseName": "a" * 49}, "argocdReleaseName",
+        f"'{'a' * 49}-argocd' plus the component and cuts them at 63 characters; that prefix may have at most 55 "
+        "characters, or its redis and redis-secret-init objects get the same name",
+        id="release-name-whose-chart-names-collide",
     ),
-    pytest.param({"argocdReleaseName": "a" * 24 + "argocd"}, "argocdReleaseName", "at most 29", id="release-name-30-with-argocd"),
+    pytest.param({"argocdReleaseName": "a" * 54}, "argocdReleaseName", "at most 53 characters", id="release-name-over-53"),
+    pytest.param(
+        {"argocdReleaseName": "a" * 44 + "argocd", "sourceHydrator": True, "hydrationRepositories": [REPO]},
+        "argocdReleaseName", "at most 49 characters with sourceHydrator", id="release-name-cutting-the-commit-server",
+    ),
     *[
         pytest.param({"bootstrapTargetRevision": revision}, "bootstrapTargetRevision", "as git names them",
                      id=f"revision-{label}")
@@ -314,8 +319,8 @@ def test_chart_8_3_1_is_the_first_accepted_version() -> None:
     assert run.one(RELEASE).inputs["version"] == "8.3.1"
 
 
-@pytest.mark.parametrize("release_name", ["a" * 22, "a" * 23 + "argocd", "argo"])
-def test_a_release_name_whose_chart_prefix_fits_29_characters_is_accepted(release_name: str) -> None:
+@pytest.mark.parametrize("release_name", ["a" * 48, "a" * 47 + "argocd", "argo"])
+def test_a_release_name_whose_chart_prefix_fits_55_characters_is_accepted(release_name: str) -> None:
     run = run_program("dev", overrides={"argocdReleaseName": release_name})
     assert run.one(RELEASE).inputs["name"] == release_name
 
