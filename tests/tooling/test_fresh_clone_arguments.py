@@ -30,6 +30,7 @@ def test_help_prints_the_usage_and_the_targets() -> None:
     (["--repeat"], "--repeat needs a value (--help lists them)"),
     (["--settle", "--only"], "--only needs a value (--help lists them)"),
     (["--only", "test", "--only", "lint"], "--only takes plan, test or ci, not 'lint'"),
+    (["--only", ""], "--only takes plan, test or ci, not ''"),
 ])
 def test_a_bad_argument_exits_2_before_any_clone(argv: list[str], message: str) -> None:
     done = run(*argv)
