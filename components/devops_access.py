@@ -1,7 +1,6 @@
 """What the identity may do in Azure DevOps: a Basic entitlement, then read access to the repositories."""
 
 import asyncio
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, NotRequired, TypedDict
@@ -131,9 +130,10 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
         create_branches = args.get("hydrator_creates_branches", False)
         # A grant is named "<project>/<repository>": both names may hold hyphens but neither may hold a slash, so
         # platform/team-apps and platform-team/apps stay two resources. Grants were once named "<project>-<repository>",
-        # which runs those two together; where that older name is still unambiguous it is kept as an alias, so a
-        # stack deployed with it updates its grants in place.
-        former_names = Counter(f"{project}-{repository['name']}" for project, repos in by_project.items() for repository in repos)
+        # which runs those two together; that older name stays an alias, so a stack deployed with it updates its
+        # grants in place. Two grants share the alias only when their older names were the same. That is harmless
+        # unless a stack still holds the older name: then the engine refuses the second claim at preview, which is
+        # better than taking the deployed grant for the other repository (README, Troubleshooting).
         grants: list[pulumi.CustomResource] = []
         for project_name, repositories in by_project.items():
             # One Output for the project's ID, shared by its repositories (each `.id` would lift a new one).
@@ -152,8 +152,7 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
             ids = found.apply(partial(_ids_by_name, wanted=wanted, project=project_name))
             grants.append(group)
             for repository in repositories:
-                former = f"{project_name}-{repository['name']}"
-                aliases = [pulumi.Alias(name=f"{name}-{former}-read")] if former_names[former] == 1 else []
+                aliases = [pulumi.Alias(name=f"{name}-{project_name}-{repository['name']}-read")]
                 # The logical name keeps its "-read" ending when push is added: the grant is updated in place.
                 grants.append(azuredevops.GitPermissions(
                     f"{name}-{project_name}/{repository['name']}-read",

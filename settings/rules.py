@@ -59,10 +59,10 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # pulumi-kubernetes refuses to create an object that exists (docs/facts.md#kubernetes-names).
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # The argo-cd chart names its objects "<prefix>-<component>" and cuts each name at 63 characters (the application
-# controller's at 52). A cut name still works until two come out the same: "<prefix>-redis" and the cut
-# "<prefix>-redis-secret-init" do from a prefix of 56 characters. With the Source Hydrator the program writes the
-# commit-server's name itself, which must then not be cut (docs/facts.md#kubernetes-names).
-CHART_PREFIX_MAX = 55
+# controller's at 52). A cut name still works until two objects of one kind come out the same: the repo-server's
+# and redis's Deployments and Services do from a prefix of 60 characters. With the Source Hydrator the program
+# writes the commit-server's name itself, which must then not be cut (docs/facts.md#kubernetes-names).
+CHART_PREFIX_MAX = 59
 CHART_PREFIX_MAX_WITH_COMMIT_SERVER = 63 - len("-commit-server")
 # What `git check-ref-format` refuses in a branch or tag name, of the characters allowed here: a component that
 # starts with "." or ends in ".lock", "..", "//", and "/" or "." at the end (docs/facts.md#kubernetes-names).

@@ -363,7 +363,7 @@ def _release_name(reader: ConfigReader, hydrator: bool) -> str:
         reason = (f"at most {CHART_PREFIX_MAX_WITH_COMMIT_SERVER} characters with sourceHydrator, so that "
                   f"'{prefix}-commit-server' is not cut")
     elif len(prefix) > CHART_PREFIX_MAX:
-        reason = f"at most {CHART_PREFIX_MAX} characters, or its redis and redis-secret-init objects get the same name"
+        reason = f"at most {CHART_PREFIX_MAX} characters, or its repo-server and redis Deployments get the same name"
     else:
         return name
     reader.fail(

@@ -106,10 +106,10 @@ BAD_VALUES = [
         for namespace in ("default", "kube-system", "kube-public", "kube-node-lease")
     ],
     pytest.param({"argocdReleaseName": "1argocd"}, "argocdReleaseName", "starts with a letter", id="release-name-leading-digit"),
-    pytest.param(  # the chart's prefix would be "<49 a>-argocd", 56 characters
-        {"argocdReleaseName": "a" * 49}, "argocdReleaseName",
-        f"'{'a' * 49}-argocd' plus the component and cuts them at 63 characters; that prefix may have at most 55 "
-        "characters, or its redis and redis-secret-init objects get the same name",
+    pytest.param(  # the chart's prefix would be "<53 a>-argocd", 60 characters
+        {"argocdReleaseName": "a" * 53}, "argocdReleaseName",
+        f"'{'a' * 53}-argocd' plus the component and cuts them at 63 characters; that prefix may have at most 59 "
+        "characters, or its repo-server and redis Deployments get the same name",
         id="release-name-whose-chart-names-collide",
     ),
     pytest.param({"argocdReleaseName": "a" * 54}, "argocdReleaseName", "at most 53 characters", id="release-name-over-53"),
@@ -319,8 +319,8 @@ def test_chart_8_3_1_is_the_first_accepted_version() -> None:
     assert run.one(RELEASE).inputs["version"] == "8.3.1"
 
 
-@pytest.mark.parametrize("release_name", ["a" * 48, "a" * 47 + "argocd", "argo"])
-def test_a_release_name_whose_chart_prefix_fits_55_characters_is_accepted(release_name: str) -> None:
+@pytest.mark.parametrize("release_name", ["a" * 52, "a" * 47 + "argocd", "argo"])
+def test_a_release_name_whose_chart_prefix_fits_59_characters_is_accepted(release_name: str) -> None:
     run = run_program("dev", overrides={"argocdReleaseName": release_name})
     assert run.one(RELEASE).inputs["name"] == release_name
 

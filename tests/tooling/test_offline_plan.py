@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import ROOT, stack_file
+from harness import ORG, ROOT, run_program, stack_file
 from tools.offline import plan
 from tools.offline.engine import ProgramRun, stack_files
 
@@ -154,6 +154,14 @@ def test_mermaid_outlines_the_critical_path_of_pulumi_up(tmp_path: Path) -> None
     on_path = set(classes.split()[1].split(","))
     assert {"ncluster_aks", "nargocd_release", "nargocd_bootstrap"} <= on_path
     assert "nargocd_wi_identity" not in on_path and "ndevops_entitlement" not in on_path
+
+
+def test_names_that_differ_only_in_punctuation_are_two_nodes() -> None:
+    """devops-platform/team-apps-read and devops-platform-team/apps-read both read "devops_platform_team_apps_read"
+    as Mermaid ids; drawn as one node, the diagram would merge the two grants."""
+    run = run_program("dev", overrides={"repositories": [f"{ORG}/platform/_git/team-apps", f"{ORG}/platform-team/_git/apps"]})
+    declared = re.findall(r'^\s+(n\w+)\["', plan.render_mermaid(run), re.MULTILINE)
+    assert len(declared) == len(set(declared)) == len([r for r in run.resources if r.custom])
 
 
 def test_plan_text_reports_no_unneeded_edge_on_the_critical_path(dev_plan: str) -> None:

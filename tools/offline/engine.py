@@ -396,14 +396,23 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: AzureMocks, recorded: list[Resource]) -> None:
         super().__init__(mocks)
         self.recorded = recorded
+        # Each resource's type as the engine qualifies it in a URN: its ancestors' types, then its own, joined by "$"
+        # (the mock's URNs name only the parent's type, so two of them can match where the engine's differ).
+        self.qualified_types: dict[str, str] = {}
+        self.engine_urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        if any(resource.urn == response.urn for resource in self.recorded):
+        parent_type = self.qualified_types.get(request.parent)
+        qualified = f"{parent_type}${request.type}" if parent_type else request.type
+        urn = f"urn:pulumi:{runtime_settings.get_stack()}::{runtime_settings.get_project()}::{qualified}::{request.name}"
+        if urn in self.engine_urns:
             # The engine refuses a second resource with the same URN, so `pulumi up` would stop here.
-            raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
+            raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+        self.engine_urns.add(urn)
+        self.qualified_types[response.urn] = qualified
         # A plain call: super() has given this thread its event loop, which resource references need.
         raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
         outputs = self.resources[response.urn].state

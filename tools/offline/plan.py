@@ -168,17 +168,28 @@ def render_text(run: ProgramRun) -> str:
     return "\n".join(out)
 
 
-def _node_id(resource: Resource) -> str:
-    return "n" + re.sub(r"[^A-Za-z0-9]", "_", resource.name)
+def _node_ids(resources: Iterable[Resource]) -> dict[str, str]:
+    """A Mermaid node id for each resource (by URN): its name with every other character as "_", numbered when two
+    names come out the same, as devops-platform/team-apps-read and devops-platform-team/apps-read do."""
+    ids: dict[str, str] = {}
+    for resource in resources:
+        base = candidate = "n" + re.sub(r"[^A-Za-z0-9]", "_", resource.name)
+        number = 1
+        while candidate in ids.values():
+            number += 1
+            candidate = f"{base}_{number}"
+        ids[resource.urn] = candidate
+    return ids
 
 
 def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
     """A flowchart of the resources by component, edges labelled with the chained output they carry."""
     shown = {r.urn: r for r in run.resources if r.custom}
+    node = _node_ids(shown.values())
     lines = ["flowchart LR"]
     for heading, members in components(run).items():
         lines.append(f'  subgraph {re.sub(r"[^A-Za-z0-9]", "_", heading)}["{heading}"]')
-        lines.extend(f'    {_node_id(r)}["{short_type(r.type)}<br/>{r.name}"]' for r in members)
+        lines.extend(f'    {node[r.urn]}["{short_type(r.type)}<br/>{r.name}"]' for r in members)
         lines.append("  end")
     for resource in shown.values():
         carried = {run.label(v) for _, v in walk(resource.inputs)} - {None}
@@ -191,8 +202,8 @@ def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
                 if str(label).endswith(f" of {source.name}") and not str(label).startswith(("Azure name", "id of"))
             )
             arrow = f" -->|{', '.join(labels)}| " if labels else " --> "
-            lines.append(f"  {_node_id(source)}{arrow}{_node_id(resource)}")
-    critical = [_node_id(r) for r in highlight]
+            lines.append(f"  {node[source.urn]}{arrow}{node[resource.urn]}")
+    critical = [node[r.urn] for r in highlight]
     if critical:
         lines.append("  classDef critical stroke:#d33,stroke-width:3px")
         lines.append(f"  class {','.join(critical)} critical")
