@@ -10,8 +10,17 @@ from settings.reader import has_invisible_characters
 
 ORG_URL = re.compile(r"^https://dev\.azure\.com/([A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]|[A-Za-z0-9])$")
 _REPO_URL = re.compile(r"^https://dev\.azure\.com/([^/@?#]+)/([^/?#]+)/_git/([^/?#]+)$")
-PROJECT_FORBIDDEN = re.compile(r"[\\/:*?\"<>|;#$*{},+=\[\]%@&'`~!^]")
+# The printable characters Azure DevOps refuses in a project name (docs/facts.md#azure-devops); "R&D" is a name.
+PROJECT_FORBIDDEN = re.compile(r"[\\/:*?\"<>|;#${},+=\[\]]")
 _REPO_URL_FORM = "https://dev.azure.com/<organisation>/<project>/_git/<repository> (HTTPS; SSH has no workload identity)"
+
+
+def is_project_name(value: str) -> bool:
+    """What Azure DevOps accepts as a project name: at most 64 characters, none of PROJECT_FORBIDDEN, not starting
+    with "_" or ".", not ending with "." (docs/facts.md#azure-devops)."""
+    return (
+        0 < len(value) <= 64 and not PROJECT_FORBIDDEN.search(value) and not value.startswith(("_", ".")) and not value.endswith(".")
+    )
 
 
 def split_repository_url(url: str) -> tuple[str, str, str] | None:
@@ -43,7 +52,7 @@ def parse_repository(url: str, organization: str) -> Repository | str:
     if (
         decoded_project.strip() != decoded_project
         or not decoded_project
-        or PROJECT_FORBIDDEN.search(decoded_project.replace(" ", ""))
+        or not is_project_name(decoded_project)
         or has_invisible_characters(decoded_project)
     ):
         return "a valid project name in the URL"

@@ -10,7 +10,7 @@ from components.argocd_extension import EXTENSION_NAMESPACE, EXTENSION_SERVER_AC
 from components.argocd_release import chart_fullname
 from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
 from settings.charts import bootstrap_chart
-from settings.devops_urls import ORG_URL, PROJECT_FORBIDDEN, parse_repository
+from settings.devops_urls import ORG_URL, is_project_name, parse_repository
 from settings.model import (
     PROJECT,
     ArgoCdSettings,
@@ -143,8 +143,9 @@ def azure_devops_settings(reader: ConfigReader) -> AzureDevOpsSettings:
             )
     project = reader.matching(
         "azureDevOpsProject", reader.text("azureDevOpsProject"),
-        lambda v: not v or (len(v) <= 64 and not PROJECT_FORBIDDEN.search(v) and not v.startswith(("_", ".")) and not v.endswith(".")),
-        "an Azure DevOps project name (at most 64 characters, none of \\/:*?\"<>|;#$*{},+=[]%@&)",
+        lambda v: not v or is_project_name(v),
+        "an Azure DevOps project name (at most 64 characters, none of \\/:*?\"<>|;#$*{},+=[], not starting with _ or ., "
+        "not ending with .)",
     )
 
     repositories: list[Repository] = []

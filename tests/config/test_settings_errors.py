@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import APPLICATION, ORG, RELEASE, run_program
+from harness import APPLICATION, GIT_PERMISSIONS, ORG, RELEASE, run_program
 from settings import ConfigError
 from tools.offline.engine import Resource
 
@@ -83,6 +83,12 @@ BAD_VALUES = [
         "repositories", "repositories of project 'gitops' only with accessModel readers",
         id="readers-model-with-repository-of-another-project",
     ),
+    *[
+        pytest.param({"repositories": [f"{ORG}/{project}/_git/cluster-config"]}, "repositories",
+                     "a valid project name in the URL", id=f"repository-project-{label}")
+        for project, label in (("_gitops", "leading-underscore"), (".gitops", "leading-dot"), ("gitops.", "trailing-dot"),
+                               ("g" * 65, "65-characters"))
+    ],
     pytest.param({"accessModel": "everything"}, "accessModel", "one of repositories, readers", id="access-model-unknown"),
     pytest.param(
         {"azureDevOpsAccessLevel": "stakeholder"}, "azureDevOpsAccessLevel",
@@ -329,3 +335,11 @@ def test_a_release_name_whose_chart_prefix_fits_59_characters_is_accepted(releas
 def test_branch_tag_and_commit_names_git_accepts_are_accepted(revision: str) -> None:
     run = run_program("dev", overrides={"bootstrapTargetRevision": revision})
     assert run.one(APPLICATION).inputs["spec"]["source"]["targetRevision"] == revision
+
+
+def test_a_project_name_with_characters_azure_devops_allows_is_accepted() -> None:
+    """"R&D Platform" is a valid Azure DevOps project name: the URL carries it percent-encoded."""
+    run = run_program("dev", overrides={
+        "azureDevOpsProject": "R&D Platform", "repositories": [f"{ORG}/R%26D%20Platform/_git/cluster-config"],
+    })
+    assert [g.name for g in run.of_type(GIT_PERMISSIONS)] == ["devops-R&D Platform/cluster-config-read"]
