@@ -41,6 +41,8 @@ def parse_repository(url: str, organization: str) -> Repository | str:
         return "no user@ part: Argo CD matches credentials by URL and a user@ form never matches (docs/facts.md#argo-cd-repository-secrets)"
     if url.endswith(".git") or url.endswith("/"):
         return "no trailing .git or /"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return "a % only as an escape with two hex digits (%25 for a % in a name): Argo CD cannot parse the URL otherwise"
     parts = split_repository_url(url)
     if parts is None:
         return _REPO_URL_FORM

@@ -89,6 +89,11 @@ BAD_VALUES = [
         for project, label in (("_gitops", "leading-underscore"), (".gitops", "leading-dot"), ("gitops.", "trailing-dot"),
                                ("g" * 65, "65-characters"))
     ],
+    *[
+        pytest.param({"repositories": [f"{ORG}/{project}/_git/cluster-config"]}, "repositories",
+                     "a % only as an escape with two hex digits", id=f"repository-bad-escape-{label}")
+        for project, label in (("100%", "percent-alone"), ("100%zz", "not-hex"), ("a%2", "one-digit"))
+    ],
     pytest.param({"accessModel": "everything"}, "accessModel", "one of repositories, readers", id="access-model-unknown"),
     pytest.param(
         {"azureDevOpsAccessLevel": "stakeholder"}, "azureDevOpsAccessLevel",

@@ -172,7 +172,7 @@ def _node_ids(resources: Iterable[Resource]) -> dict[str, str]:
     """A Mermaid node id for each resource (by URN): its name with every other character as "_", numbered when two
     names come out the same, as devops-platform/team-apps-read and devops-platform-team/apps-read do."""
     ids: dict[str, str] = {}
-    for resource in resources:
+    for resource in sorted(resources, key=lambda r: r.urn):  # numbered the same way whatever the registration order
         base = candidate = "n" + re.sub(r"[^A-Za-z0-9]", "_", resource.name)
         number = 1
         while candidate in ids.values():
@@ -182,14 +182,19 @@ def _node_ids(resources: Iterable[Resource]) -> dict[str, str]:
     return ids
 
 
+def _label(text: str) -> str:
+    """`text` inside a quoted Mermaid label, where a double quote would end it (a repository may be named a"b)."""
+    return text.replace('"', "#quot;")
+
+
 def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
     """A flowchart of the resources by component, edges labelled with the chained output they carry."""
     shown = {r.urn: r for r in run.resources if r.custom}
     node = _node_ids(shown.values())
     lines = ["flowchart LR"]
     for heading, members in components(run).items():
-        lines.append(f'  subgraph {re.sub(r"[^A-Za-z0-9]", "_", heading)}["{heading}"]')
-        lines.extend(f'    {node[r.urn]}["{short_type(r.type)}<br/>{r.name}"]' for r in members)
+        lines.append(f'  subgraph {re.sub(r"[^A-Za-z0-9]", "_", heading)}["{_label(heading)}"]')
+        lines.extend(f'    {node[r.urn]}["{short_type(r.type)}<br/>{_label(r.name)}"]' for r in members)
         lines.append("  end")
     for resource in shown.values():
         carried = {run.label(v) for _, v in walk(resource.inputs)} - {None}
