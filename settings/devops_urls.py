@@ -53,7 +53,6 @@ def parse_repository(url: str, organization: str) -> Repository | str:
         return f"the organisation written exactly as in azureDevOpsOrgUrl ({organization!r}): one URL form everywhere"
     if (
         decoded_project.strip() != decoded_project
-        or not decoded_project
         or not is_project_name(decoded_project)
         or has_invisible_characters(decoded_project)
     ):

@@ -168,12 +168,16 @@ def render_text(run: ProgramRun) -> str:
     return "\n".join(out)
 
 
+def _mermaid_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", text)
+
+
 def _node_ids(resources: Iterable[Resource]) -> dict[str, str]:
     """A Mermaid node id for each resource (by URN): its name with every other character as "_", numbered when two
     names come out the same, as devops-platform/team-apps-read and devops-platform-team/apps-read do."""
     ids: dict[str, str] = {}
     for resource in sorted(resources, key=lambda r: r.urn):  # numbered the same way whatever the registration order
-        base = candidate = "n" + re.sub(r"[^A-Za-z0-9]", "_", resource.name)
+        base = candidate = "n" + _mermaid_id(resource.name)
         number = 1
         while candidate in ids.values():
             number += 1
@@ -193,7 +197,7 @@ def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
     node = _node_ids(shown.values())
     lines = ["flowchart LR"]
     for heading, members in components(run).items():
-        lines.append(f'  subgraph {re.sub(r"[^A-Za-z0-9]", "_", heading)}["{_label(heading)}"]')
+        lines.append(f'  subgraph {_mermaid_id(heading)}["{_label(heading)}"]')
         lines.extend(f'    {node[r.urn]}["{short_type(r.type)}<br/>{_label(r.name)}"]' for r in members)
         lines.append("  end")
     for resource in shown.values():
@@ -232,11 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     # A stack without its file has no config here, and the program would refuse it for every required key; offline
     # that is most likely a mistyped name, so say that instead.
     missing = [stack_file for stack_file in files if not stack_file.is_file()]
-    for stack_file in missing:
-        known = ", ".join(stack_files()) or "none"
-        print(f"no stack file {stack_file}; the stacks with one here: {known}. "
-              "To start a new stack, copy Pulumi.dev.yaml to Pulumi.<stack>.yaml and edit it.", file=sys.stderr)
     if missing:
+        known = ", ".join(stack_files()) or "none"
+        for stack_file in missing:
+            print(f"no stack file {stack_file}; the stacks with one here: {known}. "
+                  "To start a new stack, copy Pulumi.dev.yaml to Pulumi.<stack>.yaml and edit it.", file=sys.stderr)
         return 2
     status = 0
     for stack_file in files:
