@@ -93,7 +93,9 @@ spokes: list[SpokeAccess] = []
 if fleet and fleet_identity:
     # A spoke's Application needs Argo CD's CRDs (the release), not the hub's own bootstrap: spokes sync in parallel.
     installed = argocd.release if isinstance(argocd, ArgoCdRelease) else argocd
-    spoke_opts = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[installed], deleted_with=cluster.created_cluster)
+    # No deleted_with: the spokes outlive the hub's cluster, so destroy removes each role assignment, created spoke
+    # cluster and spoke Application (whose finalizer cleans the spoke) for real.
+    spoke_opts = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[installed])
     hub_cluster = cluster_args(settings, group.name, group.id)
     spokes = [
         SpokeAccess(

@@ -9,7 +9,6 @@ from components.argocd_registration import (
     FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
-    deleted_with_of,
     register_with_argocd,
 )
 from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy
@@ -52,7 +51,8 @@ class ArgoCdExtensionArgs(TypedDict):
 class ArgoCdExtension(pulumi.ComponentResource):
     """Argo CD installed as the AKS extension, reading the registered repositories as the identity.
 
-    Pass the cluster's Kubernetes provider in `providers` (for the repository Secrets).
+    Pass the cluster's Kubernetes provider in `providers` (for the repository Secrets); with `deleted_with` set to a
+    cluster this stack created, destroy skips the extension and the objects inside the cluster (every child inherits it).
     """
 
     namespace: pulumi.Output[str]
@@ -62,7 +62,6 @@ class ArgoCdExtension(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArgoCdExtensionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("ArgoCdExtension"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
-        deleted_with = deleted_with_of(opts)
         version = args.get("version")
         extension = kubernetesconfiguration.Extension(
             f"{name}-extension",
@@ -83,11 +82,11 @@ class ArgoCdExtension(pulumi.ComponentResource):
             scope=kubernetesconfiguration.ScopeArgs(
                 cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace=EXTENSION_NAMESPACE)
             ),
-            opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.namespace = pulumi.Output.from_input(EXTENSION_NAMESPACE)
         self.repository_urls = register_with_argocd(
-            self, name, args["registrations"], args.get("bootstrap"), self.namespace, extension, deleted_with
+            self, name, args["registrations"], args.get("bootstrap"), self.namespace, extension
         )
         self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
 

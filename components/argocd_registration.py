@@ -91,7 +91,6 @@ def register_repositories(
     registrations: Sequence[RepositoryRegistrationArgs],
     namespace: pulumi.Input[str],
     install: pulumi.Resource,
-    deleted_with: pulumi.Resource | None,
 ) -> list[core.Secret]:
     """One Secret per registration, in Argo CD's namespace, created after (so deleted before) Argo CD itself."""
     return [
@@ -104,7 +103,7 @@ def register_repositories(
             },
             string_data=repository_secret_data(registration),
             # Read by a running Argo CD; the extension also creates the namespace they live in.
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=[install], deleted_with=deleted_with),
+            opts=pulumi.ResourceOptions(parent=owner, depends_on=[install]),
         )
         for registration in registrations
     ]
@@ -117,13 +116,12 @@ def register_with_argocd(
     bootstrap: BootstrapArgs | None,
     namespace: pulumi.Input[str],
     install: pulumi.Resource,
-    deleted_with: pulumi.Resource | None,
 ) -> pulumi.Output[list[str]]:
     """What either install of Argo CD is told once it runs: the repository Secrets, then (if asked for) the bootstrap
     Application that syncs through them. Returns the URLs Argo CD reads."""
-    secrets = register_repositories(owner, name, registrations, namespace, install, deleted_with)
+    secrets = register_repositories(owner, name, registrations, namespace, install)
     if bootstrap is not None:
-        create_bootstrap_application(owner, name, bootstrap, namespace, secrets, deleted_with)
+        create_bootstrap_application(owner, name, bootstrap, namespace, secrets)
     return pulumi.Output.from_input(read_urls(registrations))
 
 
@@ -138,7 +136,6 @@ def create_bootstrap_application(
     bootstrap: BootstrapArgs,
     namespace: pulumi.Input[str],
     secrets: Sequence[pulumi.Resource],
-    deleted_with: pulumi.Resource | None,
     application_name: str = "bootstrap",
     destination_server: pulumi.Input[str] = IN_CLUSTER_SERVER,
 ) -> apiextensions.CustomResource:
@@ -173,7 +170,6 @@ def create_bootstrap_application(
             parent=owner,
             # Created after, and deleted before, the secrets that let Argo CD read its repository.
             depends_on=list(secrets),
-            deleted_with=deleted_with,
             # When the wait fails, pulumi up prints the likely causes beside the provider's error.
             hooks=pulumi.ResourceHookBinding(on_error=[pulumi.ErrorHook(f"{name}-bootstrap-explain", explain_bootstrap_failure)]),
         ),
@@ -218,8 +214,3 @@ def explain_bootstrap_failure(failure: pulumi.ErrorHookArgs) -> bool:
     if explanation:
         pulumi.log.error(explanation)
     return False
-
-
-def deleted_with_of(opts: pulumi.ResourceOptions | None) -> pulumi.Resource | None:
-    """The component's deleted_with, which its children need too: Pulumi does not pass it down by itself."""
-    return opts.deleted_with if opts else None

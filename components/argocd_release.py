@@ -10,7 +10,6 @@ from components.argocd_registration import (
     FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
-    deleted_with_of,
     register_with_argocd,
 )
 from components.argocd_sign_in import (
@@ -76,7 +75,7 @@ class ArgoCdRelease(pulumi.ComponentResource):
     """Argo CD installed from the argo-cd chart, reading the registered repositories as the identity.
 
     Pass the cluster's Kubernetes provider in `providers`; with `deleted_with` set to a cluster this stack
-    created, destroy skips the objects inside it.
+    created, destroy skips the objects inside it (every child inherits the option; all of them live in the cluster).
     """
 
     namespace: pulumi.Output[str]
@@ -86,10 +85,9 @@ class ArgoCdRelease(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArgoCdReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("ArgoCdRelease"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
-        deleted_with = deleted_with_of(opts)
         namespace = core.Namespace(
             f"{name}-namespace", metadata={"name": args["namespace"]},
-            opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.namespace = namespace.metadata.apply(lambda meta: meta.name or args["namespace"])
         release = helm.Release(
@@ -109,7 +107,6 @@ class ArgoCdRelease(pulumi.ComponentResource):
             timeout=INSTALL_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                deleted_with=deleted_with,
                 # A new namespace or release name replaces the release. Old and new would render the same
                 # cluster-scoped objects (CRDs; ClusterRoles too when only the namespace changes), which Helm
                 # refuses to share with another release, so the old release is uninstalled first.
@@ -119,7 +116,7 @@ class ArgoCdRelease(pulumi.ComponentResource):
         self.release: helm.Release = release
         """The Helm release (Python callers): what waits for Argo CD's CRDs and pods, without its repository Secrets."""
         self.repository_urls = register_with_argocd(
-            self, name, args["registrations"], args.get("bootstrap"), self.namespace, release, deleted_with
+            self, name, args["registrations"], args.get("bootstrap"), self.namespace, release
         )
         self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
 

@@ -15,7 +15,6 @@ from components.argocd_registration import (
     SECRET_TYPE_LABEL,
     BootstrapArgs,
     create_bootstrap_application,
-    deleted_with_of,
 )
 from components.cluster import AKS_RBAC_CLUSTER_ADMIN_ROLE, AksClusterArgs, create_managed_cluster
 from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID, cluster_endpoint
@@ -103,7 +102,8 @@ class SpokeAccess(pulumi.ComponentResource):
     """A spoke AKS cluster registered with the hub's Argo CD, reached as the fleet identity with no stored credential.
 
     Pass the hub's Kubernetes provider in `providers` (the Secret and Application live on the hub) and Argo CD in
-    `depends_on`; `deleted_with` (the hub cluster) applies to those hub objects only.
+    `depends_on`. `deleted_with` is refused: every child would inherit it, so destroy would skip the role assignment
+    on the spoke, a created spoke cluster and the Application whose finalizer cleans the spoke up.
     """
 
     cluster_id: pulumi.Output[str]
@@ -114,8 +114,12 @@ class SpokeAccess(pulumi.ComponentResource):
     """Name of the Argo CD cluster Secret on the hub."""
 
     def __init__(self, name: str, args: SpokeAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if opts is not None and opts.deleted_with is not None:
+            raise ValueError(
+                f"SpokeAccess {name}: deleted_with would be inherited by the spoke's role assignment, a created spoke "
+                "cluster and its bootstrap Application, so destroy would leave them behind; leave it unset"
+            )
         super().__init__(type_token("SpokeAccess"), name, None, opts)
-        deleted_with = deleted_with_of(opts)
         cluster_name, group_name = self._cluster(name, args)
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group_name, resource_name=cluster_name, opts=pulumi.InvokeOutputOptions(parent=self),
@@ -155,14 +159,16 @@ class SpokeAccess(pulumi.ComponentResource):
             },
             # Not after the role assignment: Argo CD retries a spoke it cannot reach yet, and waiting here would put
             # the role's propagation (minutes) on every spoke's path (docs/facts.md#azure-rbac).
-            opts=pulumi.ResourceOptions(parent=self, deleted_with=deleted_with),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.secret_name = secret.metadata.apply(lambda meta: meta.name or secret_key)
         if "bootstrap" in args:
             create_bootstrap_application(
                 self, name, args["bootstrap"], args["argocd_namespace"],
                 # The sync can succeed only once Argo CD knows the spoke and the identity's role there exists.
-                [secret, access, *_depends_on_of(opts)], deleted_with,
+                # Deleted before them, too: its cascade finalizer removes what it deployed on the spoke while the hub's
+                # Argo CD can still reach it.
+                [secret, access, *_depends_on_of(opts)],
                 application_name=f"bootstrap-{args['display_name']}", destination_server=self.server,
             )
         self.register_outputs({"cluster_id": self.cluster_id, "server": self.server, "secret_name": self.secret_name})

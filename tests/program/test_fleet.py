@@ -232,9 +232,37 @@ def test_the_secrets_wait_for_argo_cd_and_live_on_the_hub(fleet: ProgramRun) -> 
     release, provider = fleet.one(RELEASE), fleet.one("pulumi:providers:kubernetes")
     for spoke in ("payments-weu", "teams-neu"):
         secret = cluster_secret(fleet, spoke)
-        assert secret.provider == provider.urn and secret.options["deleted_with"] == fleet.one(CLUSTER, "cluster-aks").urn
+        assert secret.provider == provider.urn
         assert not fleet.depends_on(secret, fleet.one(ROLE, f"spoke-{spoke}-access")), "role propagation is off the Secret's path"
     assert fleet.depends_on(fleet.one(APPLICATION, "spoke-payments-weu-bootstrap"), release)
+
+
+def spoke_descendants(run: ProgramRun) -> list[Resource]:
+    spokes = {r.urn for r in run.of_type(SPOKE)}
+    found, todo = [], list(spokes)
+    while todo:
+        parent = todo.pop()
+        children = [r for r in run.resources if r.parent == parent]
+        found += children
+        todo += [r.urn for r in children]
+    return found
+
+
+def test_destroying_the_hub_deletes_every_spoke_resource_for_real(fleet: ProgramRun) -> None:
+    """The spokes outlive the hub's cluster: a role assignment left on an adopted spoke would name a deleted principal,
+    a created spoke cluster would keep running, and a skipped Application never runs its cascade finalizer."""
+    descendants = spoke_descendants(fleet)
+    names = {r.name for r in descendants if r.custom}
+    assert {"spoke-payments-weu-access", "spoke-teams-neu-aks", "spoke-payments-weu-bootstrap"} <= names
+    assert [(r.name, r.options["deleted_with"]) for r in descendants if r.options["deleted_with"]] == []
+    assert all(spoke.options["deleted_with"] is None for spoke in fleet.of_type(SPOKE))
+
+
+def test_the_spoke_application_is_deleted_before_the_access_it_needs_to_clean_up(fleet: ProgramRun) -> None:
+    application = fleet.one(APPLICATION, "spoke-payments-weu-bootstrap")
+    assert application.input("metadata.finalizers") == ["resources-finalizer.argocd.argoproj.io"]
+    assert fleet.depends_on(application, fleet.one(ROLE, "spoke-payments-weu-access"))
+    assert fleet.depends_on(application, fleet.one(RELEASE))
 
 
 # --- 5. Proof: pulumi up waits until the spoke has synced -----------------------------------------------------

@@ -400,6 +400,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         # (the mock's URNs name only the parent's type, so two of them can match where the engine's differ).
         self.qualified_types: dict[str, str] = {}
         self.engine_urns: set[str] = set()
+        # Each resource's deletedWith, protect and retainOnDelete after the engine's inheritance (by mock URN).
+        self.inherited: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -417,6 +419,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
         outputs = self.resources[response.urn].state
         secret_paths: set[str] = set()
+        inherited = _inherit_from_parent(request, self.inherited.get(request.parent, {}))
+        self.inherited[response.urn] = inherited
         self.recorded.append(Resource(
             urn=response.urn,
             type=request.type,
@@ -428,13 +432,13 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=dict(outputs),
             dependencies=set(request.dependencies),
             options={
-                "protect": bool(request.protect),
+                "protect": inherited["protect"],
                 "delete_before_replace": bool(request.deleteBeforeReplace),
                 "aliases": [_alias(alias) for alias in request.aliases],
                 "ignore_changes": list(request.ignoreChanges),
-                "retain_on_delete": bool(request.retainOnDelete),
+                "retain_on_delete": inherited["retain_on_delete"],
                 "error_hooks": list(request.hooks.on_error),
-                "deleted_with": request.deletedWith or None,
+                "deleted_with": inherited["deleted_with"],
                 "custom_timeouts": {
                     "create": request.customTimeouts.create,
                     "update": request.customTimeouts.update,
@@ -445,6 +449,19 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         ))
         return response
 
+
+
+def _inherit_from_parent(request: Any, parent: dict[str, Any]) -> dict[str, Any]:
+    """deletedWith, protect and retainOnDelete as the engine applies them: a resource that does not set one takes its
+    parent's (already inherited) value, so an option set on a component reaches every descendant (pulumi/pulumi
+    pkg/resource/deploy/source_eval.go, inheritFromParent; docs/facts.md#pulumi)."""
+    return {
+        "deleted_with": request.deletedWith or parent.get("deleted_with"),
+        "protect": request.protect if request.HasField("protect") else parent.get("protect", False),
+        "retain_on_delete": (
+            request.retainOnDelete if request.HasField("retainOnDelete") else parent.get("retain_on_delete", False)
+        ),
+    }
 
 
 def _alias(alias: Any) -> dict[str, Any]:
