@@ -88,8 +88,11 @@ def _parse_chart_repository(
     return HelmChartRepository(registry=registry, path=match.group(2))
 
 
-def bootstrap_chart(reader: ConfigReader, charts: ChartSettings, wanted: str, revision: str) -> HelmChart | None:
-    """The chart the bootstrap Application syncs: <registry>.azurecr.io/<path>/<chart>, in a registered chart path."""
+def bootstrap_chart(reader: ConfigReader, charts: ChartSettings, wanted: str, revision: str, pushed: bool) -> HelmChart | None:
+    """The chart the bootstrap Application syncs: <registry>.azurecr.io/<path>/<chart>, in a registered chart path.
+
+    A registry this stack creates holds no chart before the stack's first `pulumi up`, so the wait would time out
+    minutes in: such a chart is refused until the user says it has been pushed (bootstrapChartPushed)."""
     repository_url, _, chart = wanted.rstrip("/").rpartition("/")
     repository = next((r for r in charts.repositories if r.url == repository_url), None)
     if repository is None or not _CHART_NAME.match(chart):
@@ -102,5 +105,14 @@ def bootstrap_chart(reader: ConfigReader, charts: ChartSettings, wanted: str, re
         reader.problems.append(
             f"{PROJECT}:bootstrapTargetRevision = {revision!r}: with bootstrapChart, the chart version to sync "
             "(e.g. 1.2.0); a chart has no HEAD"
+        )
+    registry = repository.registry
+    if registry.existing_resource_group is None and not pushed:
+        reader.fail(
+            "bootstrapChart", wanted,
+            f"a chart already in its registry: {registry.name} is created by this stack, so on its first pulumi up no "
+            "chart can be there and the bootstrap wait would time out. Run pulumi up without bootstrapApplication (or "
+            f"with bootstrapPath), push the chart (helm push <chart>.tgz oci://{repository.url}), then set "
+            f"{PROJECT}:bootstrapChartPushed to true; or take the chart from an existing registry",
         )
     return HelmChart(repository=repository, chart=chart)

@@ -391,12 +391,13 @@ def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings,
     )
     wanted = reader.text("bootstrapRepository")
     chart = reader.text("bootstrapChart")
+    pushed = reader.boolean("bootstrapChartPushed")
     if not enabled or not azure_devops.repositories:
         return None
     if chart:
         if wanted:
             reader.fail("bootstrapRepository", wanted, "empty with bootstrapChart: the Application syncs one source")
-        source = bootstrap_chart(reader, charts, chart, revision)
+        source = bootstrap_chart(reader, charts, chart, revision, pushed)
         return BootstrapSettings(source, revision, timeout) if source else None
     repository = _configured_repository(azure_devops, wanted) if wanted else azure_devops.repositories[0]
     if repository is None:

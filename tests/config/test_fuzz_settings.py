@@ -55,7 +55,7 @@ KEY_GROUPS = {
     "fleet": ("spokes", "spokeAccessRole", "controllerServiceAccount"),
     "bootstrap": (
         "bootstrapApplication", "bootstrapRepository", "bootstrapPath", "bootstrapTimeoutSeconds", "bootstrapTargetRevision",
-        "bootstrapChart",
+        "bootstrapChart", "bootstrapChartPushed",
     ),
     "charts": ("containerRegistries", "abacRegistries", "helmChartRepositories"),
     "single-sign-on": ("singleSignOn", "argocdUrl", "ssoGroupRoles", "ssoDisablesLocalAdmin", "serverServiceAccount"),
@@ -87,6 +87,7 @@ AGREES_WITH = {
     "argocdNamespace": {"additionalServiceAccounts"},
     "singleSignOn": {"ssoGroupRoles"},
     "bootstrapApplication": {"bootstrapChart"},
+    "bootstrapChartPushed": {"bootstrapChart"},
 }
 
 # Realistic values for keys whose default is empty, so that mutations start from something valid.

@@ -35,8 +35,10 @@ CHARTS = {
     "abacRegistries": ["contososhared"],
     "helmChartRepositories": ["contosocharts.azurecr.io/charts", "contososhared.azurecr.io/platform/charts"],
 }
+# A later pulumi up: the chart has been pushed to the registry the stack created on its first one.
 CHART_BOOTSTRAP = {
     **CHARTS, "bootstrapChart": "contosocharts.azurecr.io/charts/guestbook", "bootstrapTargetRevision": "1.2.0",
+    "bootstrapChartPushed": True,
 }
 SIGN_IN = {"singleSignOn": True, "ssoGroupRoles": [f"{ADMINS}=admin", f"{READERS}=readonly"]}
 # Fields through which an Argo CD repository Secret could carry a credential (docs/facts.md#argo-cd-repository-secrets).
@@ -145,6 +147,22 @@ def test_a_stack_without_charts_or_sign_in_gets_none_of_their_resources(dev: Pro
     assert [r.name for r in dev.resources if r.type in new_types or r.type.startswith("azuread:")] == []
     assert "env" not in values(dev)["repoServer"] and "server" not in values(dev)
     assert not [s for s in dev.of_type(SECRET) if s.inputs["stringData"]["type"] == "helm"]
+
+
+def test_a_first_up_cannot_wait_for_a_chart_in_a_registry_it_is_about_to_create() -> None:
+    message = refusal({"bootstrapApplication": True, **CHART_BOOTSTRAP, "bootstrapChartPushed": False})
+    assert "argocd-aks-wi:bootstrapChart = 'contosocharts.azurecr.io/charts/guestbook'" in message
+    assert "contosocharts is created by this stack" in message and "argocd-aks-wi:bootstrapChartPushed" in message
+
+
+def test_a_chart_in_an_existing_registry_needs_no_word_that_it_was_pushed() -> None:
+    run = run_program("dev", overrides={
+        "bootstrapApplication": True, **CHARTS, "bootstrapChart": "contososhared.azurecr.io/platform/charts/guestbook",
+        "bootstrapTargetRevision": "1.2.0",
+    })
+    assert run.one(APPLICATION).input("spec.source") == {
+        "repoURL": "contososhared.azurecr.io/platform/charts", "chart": "guestbook", "targetRevision": "1.2.0",
+    }
 
 
 @pytest.mark.parametrize(("overrides", "key", "reason"), [
