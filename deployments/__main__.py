@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_pulumiservice as pulumiservice
+import yaml
 
 KUBELOGIN_VERSION = "v0.2.19"
 VCS_PROVIDERS = ("github", "azure_devops")
@@ -27,6 +29,8 @@ VCS_PROVIDERS = ("github", "azure_devops")
 AZURE_LOGINS = ("deployments", "esc")
 # Where Pulumi Deployments puts the deployment's raw OIDC token (Pulumi Deployments OIDC docs).
 OIDC_TOKEN_FILE = "/mnt/pulumi/pulumi.oidc"
+# The repository this project lives in: the program's folder (repoDir) is taken relative to it.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _REPOSITORY = re.compile(r"^[^/\s]+/[^/\s]+$")
@@ -143,6 +147,29 @@ def read_lifecycle(config: pulumi.Config, target: Target) -> Lifecycle:
     )
 
 
+def check_destroyable(target: Target, lifecycle: Lifecycle, repository_root: Path) -> None:
+    """A stack Pulumi Cloud destroys on its own (a TTL, or the review stacks copied from a template) must not protect
+    its resources: the engine refuses to delete a protected resource, so every automatic destroy would fail and leave
+    the AKS cluster running. Only the stack file's explicit "false" is accepted (protectResources' default, auto,
+    protects every stack but dev)."""
+    if lifecycle.ttl_expires_at:
+        why = "ttlExpiresAt destroys the stack at that time"
+    elif lifecycle.review_stack_template:
+        why = "reviewStackTemplate copies this stack's config into review stacks, destroyed when their pull request closes"
+    else:
+        return
+    stack_file = repository_root / target.repo_dir / f"Pulumi.{target.stack}.yaml"
+    key = f"{target.project}:protectResources"
+    stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {} if stack_file.is_file() else {}
+    value = stack_config.get(key)
+    if str(value).lower() != "false":
+        raise ConfigError(
+            f"config {why}, but {stack_file.relative_to(repository_root)} "
+            f"{'sets ' + key + ' = ' + repr(value) if value is not None else 'does not set ' + key}: set it to \"false\" "
+            "there, or the engine refuses to delete the protected cluster and identity and the destroy fails"
+        )
+
+
 def pre_run_commands(kubelogin_version: str, azure_login: str) -> list[str]:
     """Shell commands run before every operation; ARM_* are set by Deployments from the OIDC settings."""
     # kubelogin must be on PATH for the program's kubeconfig; kubectl itself is not needed.
@@ -192,6 +219,7 @@ def operation_context(target: Target) -> pulumiservice.DeploymentSettingsOperati
 config = pulumi.Config()
 target = read_target(config)
 lifecycle = read_lifecycle(config, target)
+check_destroyable(target, lifecycle, REPOSITORY_ROOT)
 
 settings = pulumiservice.DeploymentSettings(
     "deployment-settings",

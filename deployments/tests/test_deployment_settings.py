@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import runpy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class _Recorder(pulumi.runtime.Mocks):
         return {}, None
 
 
-def run_resources(**overrides: str) -> dict[str, list[dict[str, Any]]]:
+def run_resources(main: Path = PROGRAM, /, **overrides: str) -> dict[str, list[dict[str, Any]]]:
     """Run deployments/__main__.py with BASE_CONFIG plus overrides; return every resource's inputs by type."""
     config = {f"{PROJECT}:{key}": value for key, value in {**BASE_CONFIG, **overrides}.items()}
 
@@ -57,7 +58,7 @@ def run_resources(**overrides: str) -> dict[str, list[dict[str, Any]]]:
 
         @pulumi.runtime.test
         def program() -> None:
-            runpy.run_path(str(PROGRAM), run_name="__main__")
+            runpy.run_path(str(main), run_name="__main__")
 
         program()
         return recorder.inputs
@@ -206,8 +207,23 @@ def test_drift_remediation_in_production_only_when_asked_for() -> None:
     assert drift["autoRemediate"] is False
 
 
-def test_ttl_schedule_destroys_a_short_lived_stack_at_the_configured_time() -> None:
-    [ttl] = run_resources(production="false", ttlExpiresAt="2027-01-31T18:00:00Z")[TTL_TYPE]
+def beside_stack_file(root: Path, stack: str, stack_config: dict[str, str] | None) -> Path:
+    """A copy of this project in `root`/deployments beside the program's stack file (None: no file): the tests own
+    the stack files the lifecycle checks read, never the repository's."""
+    (root / "deployments").mkdir()
+    shutil.copy(PROGRAM, root / "deployments" / "__main__.py")
+    if stack_config is not None:
+        lines = [f"  argocd-aks-wi:{key}: {value!r}" for key, value in stack_config.items()]
+        (root / f"Pulumi.{stack}.yaml").write_text("\n".join(["config:", *lines]) + "\n")
+    return root / "deployments" / "__main__.py"
+
+
+UNPROTECTED = {"protectResources": "false"}
+
+
+def test_ttl_schedule_destroys_a_short_lived_stack_at_the_configured_time(tmp_path: Path) -> None:
+    program = beside_stack_file(tmp_path, "dev", UNPROTECTED)
+    [ttl] = run_resources(program, production="false", ttlExpiresAt="2027-01-31T18:00:00Z")[TTL_TYPE]
     assert ttl == {
         "organization": "contoso",
         "project": "argocd-aks-wi",
@@ -215,7 +231,7 @@ def test_ttl_schedule_destroys_a_short_lived_stack_at_the_configured_time() -> N
         "timestamp": "2027-01-31T18:00:00Z",
         "deleteAfterDestroy": False,
     }
-    [ttl] = run_resources(production="false", ttlExpiresAt="2027-01-31T18:00:00Z", ttlDeleteStack="true")[TTL_TYPE]
+    [ttl] = run_resources(program, production="false", ttlExpiresAt="2027-01-31T18:00:00Z", ttlDeleteStack="true")[TTL_TYPE]
     assert ttl["deleteAfterDestroy"] is True
 
 
@@ -224,8 +240,28 @@ def test_ttl_is_refused_on_a_production_stack() -> None:
         run_program(ttlExpiresAt="2027-01-31T18:00:00Z")
 
 
-def test_review_stack_template_is_copied_for_pull_requests_and_never_deployed_itself() -> None:
-    vcs = run_program(stack="pr", production="false", azureLogin="esc", reviewStackTemplate="true")["vcs"]
+@pytest.mark.parametrize(("stack_config", "found"), [
+    (None, "does not set argocd-aks-wi:protectResources"),
+    ({}, "does not set argocd-aks-wi:protectResources"),
+    ({"protectResources": "auto"}, "sets argocd-aks-wi:protectResources = 'auto'"),
+    ({"protectResources": "true"}, "sets argocd-aks-wi:protectResources = 'true'"),
+])
+@pytest.mark.parametrize("lifecycle", [
+    {"stack": "short", "ttlExpiresAt": "2027-01-31T18:00:00Z"},
+    {"stack": "pr", "azureLogin": "esc", "reviewStackTemplate": "true"},
+])
+def test_a_stack_destroyed_automatically_must_not_protect_its_resources(
+    tmp_path: Path, lifecycle: dict[str, str], stack_config: dict[str, str] | None, found: str,
+) -> None:
+    program = beside_stack_file(tmp_path, lifecycle["stack"], stack_config)
+    with pytest.raises(Exception, match=f"Pulumi.{lifecycle['stack']}.yaml {found}: set it to \"false\""):
+        run_resources(program, production="false", **lifecycle)
+
+
+def test_review_stack_template_is_copied_for_pull_requests_and_never_deployed_itself(tmp_path: Path) -> None:
+    program = beside_stack_file(tmp_path, "pr", UNPROTECTED)
+    [settings] = run_resources(program, stack="pr", production="false", azureLogin="esc", reviewStackTemplate="true")[SETTINGS_TYPE]
+    vcs = settings["vcs"]
     assert (vcs["pullRequestTemplate"], vcs["deployCommits"], vcs["previewPullRequests"]) == (True, False, True)
 
 

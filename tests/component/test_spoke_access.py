@@ -22,5 +22,5 @@ def test_deleted_with_is_refused_because_every_child_would_inherit_it() -> None:
             "access_role": SpokeAccessRole.WRITER, "argocd_namespace": "argocd", "labels": {},
         }, pulumi.ResourceOptions(deleted_with=hub))
 
-    with pytest.raises(Exception, match="role assignment.*leave it unset"):
+    with pytest.raises(Exception, match=r"role assignment.*leave it unset"):
         run_components(build)
