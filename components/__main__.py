@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.provider.experimental import component_provider_host
 
-from components.package import COMPONENTS, PACKAGE
+from components.package import COMPONENTS, PACKAGE, PACKAGE_VERSION
 
 if __name__ == "__main__":
-    component_provider_host(name=PACKAGE, components=list(COMPONENTS))
+    component_provider_host(name=PACKAGE, components=list(COMPONENTS), version=PACKAGE_VERSION)

@@ -12,6 +12,8 @@ from components.spoke_access import SpokeAccess
 from components.vocabulary import PACKAGE
 from components.workload_identity import WorkloadIdentity
 
+# The version written into the package's schema and so into every generated SDK; raise it with each tagged release.
+PACKAGE_VERSION = "0.1.0"
 COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     AksCluster,
     WorkloadIdentity,
@@ -23,4 +25,4 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     SpokeAccess,
 )
 
-__all__ = ["COMPONENTS", "PACKAGE"]
+__all__ = ["COMPONENTS", "PACKAGE", "PACKAGE_VERSION"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, ComponentDefinition
+from semver import Version
 
 from components.package import COMPONENTS, PACKAGE
 from tools.offline.engine import ROOT, ProgramRun
@@ -88,9 +90,21 @@ def test_absent_means_off_only_where_the_schema_says_optional(schema: dict[str, 
     assert not cluster["nodeCount"].optional and not cluster["location"].optional
 
 
-def test_the_plugin_names_the_package_the_components_use() -> None:
+def test_the_plugin_file_holds_only_what_pulumis_plugin_loader_reads() -> None:
+    """PulumiPlugin.yaml has runtime, packages and requiredPulumiVersion (Pulumi's plugin project file): a name or
+    version written there would be ignored while looking authoritative."""
     plugin = yaml.safe_load((ROOT / "components" / "PulumiPlugin.yaml").read_text())
-    assert plugin["name"] == PACKAGE and plugin["runtime"]["name"] == "python"
+    assert set(plugin) <= {"runtime", "packages", "requiredPulumiVersion"} and plugin["runtime"]["name"] == "python"
+
+
+def test_the_entry_point_gives_the_host_the_package_name_and_a_released_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi.provider.experimental as experimental
+
+    hosted: dict[str, Any] = {}
+    monkeypatch.setattr(experimental, "component_provider_host", lambda **kwargs: hosted.update(kwargs))
+    runpy.run_path(str(ROOT / "components" / "__main__.py"), run_name="__main__")
+    assert hosted["name"] == "argocd-wi" and [c.__name__ for c in hosted["components"]] == [c.__name__ for c in COMPONENTS]
+    assert Version.is_valid(hosted["version"]) and hosted["version"] != "0.0.0", "0.0.0 is the SDK's placeholder"
 
 
 def test_the_plugin_entry_point_imports_from_inside_its_own_directory() -> None:
