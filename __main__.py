@@ -118,6 +118,7 @@ pulumi.export("identityResourceGroup", group.name)
 pulumi.export("identityClientId", identity.client_id)
 pulumi.export("identityPrincipalId", identity.principal_id)
 pulumi.export("tenantId", identity.tenant_id)
+pulumi.export("azureDevOpsEntitlementId", devops.entitlement_id)
 pulumi.export("azureDevOpsOrgUrl", settings.azure_devops.organization_url)
 pulumi.export("argocdInstallMethod", settings.argocd.install_method)
 pulumi.export("argocdNamespace", argocd.namespace)
@@ -132,4 +133,5 @@ pulumi.export("bootstrapApplication", "bootstrap" if settings.argocd.bootstrap e
 pulumi.export("nextSteps", next_steps(settings, cluster))
 if fleet and fleet_identity:
     pulumi.export("fleetIdentityClientId", fleet_identity.client_id)
+    pulumi.export("fleetIdentityPrincipalId", fleet_identity.principal_id)
     pulumi.export("spokeServers", {spoke.name: access.server for spoke, access in zip(fleet.spokes, spokes, strict=True)})

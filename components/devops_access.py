@@ -57,6 +57,8 @@ class AzureDevOpsAccessArgs(TypedDict):
 class AzureDevOpsAccess(pulumi.ComponentResource):
     """Admits the identity to the organisation and grants it read access to what Argo CD syncs from."""
 
+    entitlement_id: pulumi.Output[str]
+    """Azure DevOps' ID of the identity's service principal entitlement (its member ID in the organisation)."""
     descriptor: pulumi.Output[str]
     """Azure DevOps descriptor of the identity, known only once every grant exists: whatever is configured with it
     (the bootstrap Application) cannot try to read before the identity may."""
@@ -90,7 +92,8 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
         self.descriptor = pulumi.Output.all(entitlement.descriptor, *(grant.id for grant in grants)).apply(
             lambda values: str(values[0])
         )
-        self.register_outputs({"descriptor": self.descriptor})
+        self.entitlement_id = entitlement.id
+        self.register_outputs({"descriptor": self.descriptor, "entitlement_id": self.entitlement_id})
 
     def _invoke_opts(self) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(parent=self, provider=self._child_opts.provider)

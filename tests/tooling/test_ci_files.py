@@ -80,8 +80,8 @@ def pulumi_steps(job: dict[str, Any], command: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def workflow() -> dict[Any, Any]:
-    assert [path.name for path in WORKFLOWS] == ["pulumi.yml"]
-    return load(WORKFLOWS[0])
+    assert [path.name for path in WORKFLOWS] == ["e2e.yml", "pulumi.yml"]
+    return load(ROOT / ".github" / "workflows" / "pulumi.yml")
 
 
 @pytest.fixture(scope="module")
@@ -383,3 +383,27 @@ def test_esc_kubeconfig_signs_in_through_kubelogin_with_no_stored_credential() -
     for text in strings(values):
         for name in STORED_CREDENTIALS:
             assert name not in text
+
+
+# --- The end-to-end workflow ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def e2e_workflow() -> dict[Any, Any]:
+    return load(ROOT / ".github" / "workflows" / "e2e.yml")
+
+
+def test_the_e2e_runs_on_demand_and_nightly_and_never_two_at_once(e2e_workflow: dict[Any, Any]) -> None:
+    triggers = e2e_workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"workflow_dispatch", "schedule"} and triggers["schedule"][0]["cron"]
+    assert triggers["workflow_dispatch"]["inputs"]["variant"]["options"] == ["helm", "extension", "fleet", "all"]
+    assert e2e_workflow["concurrency"]["cancel-in-progress"] is False, "a cancelled run would skip its own cleanup"
+
+
+def test_the_e2e_job_logs_in_by_oidc_only_and_runs_the_script(e2e_workflow: dict[Any, Any]) -> None:
+    [job] = e2e_workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["env"]["ARM_USE_OIDC"] == "true" and job["env"]["AAD_LOGIN_METHOD"] == "workloadidentity"
+    assert not [s for s in steps(job) if uses(s).startswith("azure/login@")]
+    assert steps(job)[-1]["run"] == 'bash scripts/e2e "$VARIANT"'
+    assert "vars.ARGOCD_AKS_WI_E2E_ORG_URL != ''" in job["if"]
