@@ -132,7 +132,9 @@ def test_every_chart_renovate_can_write_is_checked_against_the_workload_identity
 @pytest.mark.parametrize(
     ("dependency", "files"),
     [
-        ("Azure/kubelogin", {".github/workflows/pulumi.yml", ".github/workflows/e2e.yml", "azure-pipelines.yml", "deployments/__main__.py"}),
+        ("Azure/kubelogin", {
+            ".github/workflows/pulumi.yml", ".github/workflows/e2e.yml", "azure-pipelines.yml", "deployments/__main__.py",
+        }),
         ("uv", {"scripts/env.sh", ".github/workflows/pulumi.yml", ".github/workflows/e2e.yml", "azure-pipelines.yml"}),
         ("pulumi/pulumi", {".github/workflows/pulumi.yml", ".github/workflows/e2e.yml", "azure-pipelines.yml"}),
     ],
