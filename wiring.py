@@ -11,7 +11,7 @@ import pulumi
 from components.argocd_extension import ArgoCdExtensionArgs
 from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
 from components.argocd_release import ArgoCdReleaseArgs, FleetServiceAccountsArgs, chart_fullname
-from components.argocd_sign_in import SingleSignOnArgs
+from components.argocd_sign_in import SingleSignOnArgs, url_address, url_root_path
 from components.cluster import AksCluster, AksClusterArgs
 from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
 from components.entra_sso import EntraSingleSignOn, EntraSingleSignOnArgs
@@ -257,8 +257,8 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
         sign_in = f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d"
     else:
         # The local admin is off: there is no password to read, only Entra sign-in.
-        host = sign_on.url.removeprefix("https://")
-        sign_in = f"sign in with Microsoft Entra ID at {sign_on.url} (argocd login {host} --sso for the CLI)"
+        root = f" --grpc-web-root-path {url_root_path(sign_on.url)}" if url_root_path(sign_on.url) else ""
+        sign_in = f"sign in with Microsoft Entra ID at {sign_on.url} (argocd login {url_address(sign_on.url)}{root} --sso for the CLI)"
     return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
         f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
         f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",

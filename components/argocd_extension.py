@@ -11,7 +11,7 @@ from components.argocd_registration import (
     RepositoryRegistrationArgs,
     register_with_argocd,
 )
-from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy
+from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy, url_address, url_root_path
 from components.vocabulary import formerly, type_token
 
 # The extension always installs into this namespace (docs/facts.md#aks-argo-cd-extension).
@@ -107,10 +107,14 @@ def extension_settings(
     if single_sign_on is not None:
         settings.update({
             "azure.workloadIdentity.entraSSOClientId": single_sign_on["client_id"],
-            "global.domain": single_sign_on["url"].removeprefix("https://"),
+            "global.domain": url_address(single_sign_on["url"]),
             "configs.cm.oidc\\.config": oidc_config(single_sign_on["client_id"], single_sign_on["tenant_id"]),
             "configs.rbac.policy\\.csv": rbac_policy(single_sign_on["group_roles"]),
         })
+        if url_root_path(single_sign_on["url"]):
+            # Under a path the chart's own url (https://<global.domain>) would be wrong, and the server needs its root.
+            settings["configs.cm.url"] = single_sign_on["url"]
+            settings["configs.params.server\\.rootpath"] = url_root_path(single_sign_on["url"])
         if single_sign_on["disable_local_admin"]:
             settings["configs.cm.admin\\.enabled"] = "false"
     return settings

@@ -18,6 +18,7 @@ from components.argocd_sign_in import (
     SingleSignOnArgs,
     oidc_config,
     rbac_policy,
+    url_root_path,
 )
 from components.vocabulary import formerly, type_token
 from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
@@ -163,6 +164,8 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
     if sign_in is not None:
         values["server"] = workload_identity_service_account(args.get("server_service_account", "argocd-server"), sign_in["client_id"])
         configs["cm"] = {"url": sign_in["url"], "oidc.config": oidc_config(sign_in["client_id"], sign_in["tenant_id"])}
+        if url_root_path(sign_in["url"]):
+            configs.setdefault("params", {})["server.rootpath"] = url_root_path(sign_in["url"])
         if sign_in["disable_local_admin"]:
             configs["cm"]["admin.enabled"] = "false"
         configs["rbac"] = {"policy.csv": rbac_policy(sign_in["group_roles"])}

@@ -27,6 +27,17 @@ class SingleSignOnArgs(TypedDict):
     """Turn the local admin account off (admin.enabled "false")."""
 
 
+def url_address(url: str) -> str:
+    """host[:port] of Argo CD's external URL: its global.domain, and what `argocd login` connects to."""
+    return url.removeprefix("https://").split("/", 1)[0]
+
+
+def url_root_path(url: str) -> str:
+    """The path of Argo CD's external URL ("" at the root): argocd-server's server.rootpath and the CLI's
+    --grpc-web-root-path (Argo CD operator manual, Ingress: serving under a path)."""
+    return url.removeprefix("https://")[len(url_address(url)):]
+
+
 def oidc_config(client_id: pulumi.Input[str], tenant_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """argocd-cm oidc.config: Entra as the issuer, the app's client ID, azure.useWorkloadIdentity and no clientSecret
     (docs/facts.md#entra-sso)."""

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from facts import LEGACY_EXTENSION_SETTINGS, MIN_SAFE_ARGO_CD_CHART, at_least, release_key
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -27,12 +28,6 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
-
-# Argo CD is safe for Azure DevOps from v3.0.13, v3.1.1 and v3.2.0 on (argo-cd#23100, #23348, #23478;
-# docs/facts.md#argo-cd-versions-and-bugs).
-# No chart ever shipped v3.0.13; chart 8.3.0 ships v3.1.0 and 8.3.1 is the first to ship v3.1.1 (argo-helm
-# charts/argo-cd/Chart.yaml history). The program's settings.py refuses the same versions (a test keeps them equal).
-MIN_SAFE_ARGO_CD_CHART = "8.3.1"
 
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -64,15 +59,6 @@ AZURE_DEVOPS_PROVIDER_SECRETS = (
 # Stakeholder cannot read repositories; "none" is no access at all.
 REFUSED_AZURE_DEVOPS_LICENSES = frozenset({"stakeholder", "none"})
 
-# Settings of the 0.0.x AKS Argo CD extension; 1.0.0 replaced them with the community chart's keys.
-LEGACY_EXTENSION_SETTINGS = frozenset(
-    {
-        "workloadIdentity.enable",
-        "workloadIdentity.clientId",
-        "deployWithHighAvailability",
-        "namespaceInstall",
-    }
-)
 
 KUBERNETES_SECRET = "kubernetes:core/v1:Secret"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -89,7 +75,6 @@ ENTRA_CLIENT_SECRETS = frozenset({
 
 # Flattened extension settings such as "configs.credentialTemplates.ado.useAzureWorkloadIdentity".
 _EXTENSION_REPOSITORY_SETTING = re.compile(r"^configs\.(?:repositories|credentialTemplates)\.([^.]+)\.(.+)$")
-_EXACT_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -317,29 +302,16 @@ def check_entitlement_license(args: ResourceValidationArgs, report_violation: Re
         )
 
 
-def _release_key(version: str) -> tuple[int, int, int, int] | None:
-    """Orders exact versions; a pre-release sorts before its release. None when not an exact version."""
-    match = _EXACT_VERSION.match(version.strip())
-    if match is None:
-        return None
-    major, minor, patch, prerelease = match.group(1, 2, 3, 4)
-    return int(major), int(minor), int(patch), 0 if prerelease else 1
-
-
 def check_argo_cd_chart_version(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != HELM_RELEASE or not _is_argo_cd_chart(args.props):
         return
     version = args.props.get("version")
-    floor = _release_key(MIN_SAFE_ARGO_CD_CHART)
-    if floor is None:
-        raise ValueError(f"MIN_SAFE_ARGO_CD_CHART {MIN_SAFE_ARGO_CD_CHART!r} is not an exact version like 8.3.1")
-    key = _release_key(version) if isinstance(version, str) else None
-    if key is None:
+    if not isinstance(version, str) or release_key(version) is None:
         report_violation(
             f"Helm release {args.name} must pin an exact argo-cd chart version >= {MIN_SAFE_ARGO_CD_CHART}, got {version!r}",
             None,
         )
-    elif key < floor:
+    elif not at_least(version, MIN_SAFE_ARGO_CD_CHART):
         report_violation(
             f"Helm release {args.name} pins argo-cd chart {version}, older than {MIN_SAFE_ARGO_CD_CHART}: "
             "its Argo CD is affected by the Azure DevOps workload-identity bugs",
@@ -357,7 +329,7 @@ def check_argocd_extension_not_legacy(args: ResourceValidationArgs, report_viola
             None,
         )
     settings = _mapping(args.props.get("configurationSettings"))
-    for key in sorted(set(settings) & LEGACY_EXTENSION_SETTINGS):
+    for key in sorted(set(settings) & set(LEGACY_EXTENSION_SETTINGS)):
         report_violation(
             f"Argo CD extension {args.name} uses legacy setting {key!r} from the 0.0.x extension",
             None,

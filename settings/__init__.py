@@ -30,12 +30,10 @@ from settings.model import (
     Spoke,
 )
 from settings.reader import has_invisible_characters
-from settings.rules import CREDENTIAL_ENV_VARS, MIN_CHART_VERSION, MIN_FLEET_CHART_VERSION, stable_hash
+from settings.rules import CREDENTIAL_ENV_VARS, stable_hash
 
 __all__ = [
     "CREDENTIAL_ENV_VARS",
-    "MIN_CHART_VERSION",
-    "MIN_FLEET_CHART_VERSION",
     "PROJECT",
     "AdoptedSpoke",
     "ArgoCdSettings",

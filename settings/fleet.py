@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from components.vocabulary import SpokeAccessRole
+from policy.facts import MIN_FLEET_ARGO_CD_CHART, at_least
 from settings.model import (
     PROJECT,
     AdoptedSpoke,
@@ -24,8 +25,6 @@ from settings.model import (
 )
 from settings.reader import ConfigReader, has_invisible_characters
 from settings.rules import (
-    MIN_FLEET_CHART_VERSION,
-    chart_version_ok,
     is_azure_region,
     is_cluster_name,
     is_dns_label,
@@ -70,11 +69,10 @@ def fleet_settings(reader: ConfigReader, cluster: ClusterSettings, argocd: ArgoC
             "helm with spokes: the program must label and annotate the application-controller and server, which "
             "the AKS extension's settings do not offer",
         )
-    elif not chart_version_ok(install.chart_version, MIN_FLEET_CHART_VERSION):
-        floor = ".".join(map(str, MIN_FLEET_CHART_VERSION))
+    elif not at_least(install.chart_version, MIN_FLEET_ARGO_CD_CHART):
         reader.fail(
             "argocdChartVersion", install.chart_version,
-            f"{floor} or newer with spokes (Argo CD v3.2.0+): argocd-k8s-auth azure, which reaches the spokes, broke "
+            f"{MIN_FLEET_ARGO_CD_CHART} or newer with spokes (Argo CD v3.2.0+): argocd-k8s-auth azure, which reaches the spokes, broke "
             "in earlier releases (argo-cd#22122, #22884, #23878)",
         )
     taken = {argocd.repo_server.name: "repoServerServiceAccount", server.name: "serverServiceAccount"}

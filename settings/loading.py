@@ -117,11 +117,21 @@ def _refuse_credentials(reader: ConfigReader, every_key: Mapping[str, str]) -> N
             )
 
 
+# Keys this program read once and no longer does, with what replaced them: a stack that still sets one is told why.
+RETIRED_KEYS = {
+    "azureDevOpsAccessLevel": "the identity's entitlement is always Basic, the one access level that reads code "
+    "(Stakeholder gets 401/403, docs/facts.md#azure-devops); remove the key",
+}
+
+
 def _refuse_unknown_keys(reader: ConfigReader, every_key: Mapping[str, str]) -> None:
     declared = reader.declared
     for full_key in sorted(every_key):
         namespace, _, key = full_key.partition(":")
         if namespace != PROJECT or key in declared or CREDENTIAL_WORDS.search(key.lower()):
+            continue
+        if key in RETIRED_KEYS:
+            reader.problems.append(f"{full_key} is retired: {RETIRED_KEYS[key]}")
             continue
         close = difflib.get_close_matches(key, sorted(declared), n=1)
         hint = f"did you mean {close[0]}?" if close else "see Pulumi.yaml for every key"

@@ -172,7 +172,8 @@ class SingleSignOnSettings:
     identity: no client secret."""
 
     url: str
-    """Argo CD's external URL; the app registration's redirect URI is <url>/auth/callback."""
+    """Argo CD's external URL, with its root path if it has one; the app registration's redirect URI is
+    <url>/auth/callback."""
     group_roles: tuple[tuple[str, str], ...]
     """(Entra group object ID, Argo CD role name) pairs for the RBAC policy."""
     disable_local_admin: bool

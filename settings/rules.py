@@ -5,15 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-# Argo CD v3.1.1 is the first release with all three Azure DevOps workload-identity fixes
-# (argo-cd#23100, #23348, #23478; docs/facts.md#argo-cd-versions-and-bugs). argo-helm chart 8.3.1 is the first
-# chart that ships it (argo-helm charts/argo-cd/Chart.yaml history: 8.3.0 ships v3.1.0, 8.3.1 ships v3.1.1).
-MIN_CHART_VERSION = (8, 3, 1)
-# Spokes are reached through `argocd-k8s-auth azure`, which broke in v2.14.3 (argo-cd#22122) and v3.0.0 (#22884,
-# fixed by #23004 in v3.0.7/v3.1.0) and is reported broken again from v3.0.11 (#23878, open). Chart 9.1.0 ships
-# v3.2.0, the first release after #23878 with a newer kubelogin (0.2.10; v3.0.11-v3.1.x ship 0.2.8)
-# (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet). Only with spokes configured.
-MIN_FLEET_CHART_VERSION = (9, 1, 0)
 # One managed identity holds at most 20 federated credentials (docs/facts.md#entra-workload-identity).
 MAX_FEDERATED_CREDENTIALS = 20
 MIN_NODES_FOR_EXTENSION_HA = 4
@@ -22,14 +13,6 @@ MIN_NODES_FOR_EXTENSION_HA = 4
 MIN_KUBERNETES_MINOR = 35
 MIN_LTS_KUBERNETES_MINOR = 32
 
-# Keys of the 0.0.x extension, replaced in 1.0.0-preview (docs/facts.md#aks-argo-cd-extension); a user who copies an
-# old sample gets the new key's name instead of a silently ignored setting.
-LEGACY_EXTENSION_KEYS = {
-    "workloadIdentity.enable": "azure.workloadIdentity.enabled",
-    "workloadIdentity.clientId": "azure.workloadIdentity.clientId",
-    "deployWithHighAvailability": "redis-ha.enabled",
-    "namespaceInstall": "(none: 1.0.0-preview always installs into the argocd namespace)",
-}
 # Settings the program owns in extension mode; the user may not override them through extensionSettings.
 OWNED_EXTENSION_KEYS = (
     "azure.workloadIdentity.enabled", "azure.workloadIdentity.clientId", "azure.workloadIdentity.entraSSOClientId",
@@ -38,6 +21,7 @@ OWNED_EXTENSION_KEYS = (
 # Settings the program owns in extension mode when single sign-on is on.
 SSO_EXTENSION_KEYS = (
     "configs.cm.oidc\\.config", "configs.rbac.policy\\.csv", "configs.cm.admin\\.enabled", "global.domain", "configs.cm.url",
+    "configs.params.server\\.rootpath",
 )
 
 PAT_FREE_OPTIONS = (
@@ -64,12 +48,12 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # writes the commit-server's name itself, which must then not be cut (docs/facts.md#kubernetes-names).
 CHART_PREFIX_MAX = 59
 CHART_PREFIX_MAX_WITH_COMMIT_SERVER = 63 - len("-commit-server")
-# What `git check-ref-format` refuses in a branch or tag name, of the characters allowed here: a component that
-# starts with "." or ends in ".lock", "..", "//", and "/" or "." at the end (docs/facts.md#kubernetes-names).
-_BAD_GIT_REF = re.compile(r"(^|/)\.|\.lock(/|$)|\.\.|//|[/.]$")
+# What `git check-ref-format --branch` refuses in a branch or tag name: control characters, space, ~ ^ : ? * [ \,
+# "..", "@{", "//", a component that starts with "." or ends in ".lock", "/" or "." at the end, and a name that
+# starts with "/" or "-" or is "@" alone (git-check-ref-format(1); docs/facts.md#kubernetes-names).
+_BAD_GIT_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|$)|[/.]$|^[/-]|^@$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_SEMVER = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})$")
 
 
 def is_dns_label(value: str) -> bool:
@@ -77,18 +61,13 @@ def is_dns_label(value: str) -> bool:
 
 
 def is_git_revision(value: str) -> bool:
-    """A branch, tag or commit Argo CD can resolve. It is also a pulumi.com/waitFor value, which may not hold "="
-    (pulumi-kubernetes refuses it as ambiguous)."""
-    return len(value) <= 250 and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value)) and not _BAD_GIT_REF.search(value)
+    """A branch, tag or commit git can name, as Argo CD resolves it. It is also a pulumi.com/waitFor value, which may not
+    hold "=" (pulumi-kubernetes refuses it as ambiguous, docs/facts.md#pulumi)."""
+    return 0 < len(value) <= 250 and "=" not in value and not _BAD_GIT_REF.search(value)
 
 
 def is_dns_subdomain(value: str) -> bool:
     return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
-
-
-def chart_version_ok(value: str, floor: tuple[int, int, int] = MIN_CHART_VERSION) -> bool:
-    match = _SEMVER.match(value)
-    return match is not None and tuple(int(part) for part in match.groups()) >= floor
 
 
 def is_azure_region(value: str) -> bool:

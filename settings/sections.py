@@ -9,6 +9,7 @@ from enum import StrEnum
 from components.argocd_extension import EXTENSION_NAMESPACE, EXTENSION_SERVER_ACCOUNT
 from components.argocd_release import chart_fullname
 from components.vocabulary import AccessModel, KubeloginMode, PrincipalType
+from policy.facts import LEGACY_EXTENSION_SETTINGS, MIN_SAFE_ARGO_CD_CHART, at_least
 from settings.charts import bootstrap_chart
 from settings.devops_urls import ORG_URL, is_project_name, parse_repository
 from settings.model import (
@@ -31,14 +32,12 @@ from settings.rules import (
     CHART_PREFIX_MAX_WITH_COMMIT_SERVER,
     CREDENTIAL_SETTING,
     GUID,
-    LEGACY_EXTENSION_KEYS,
     MIN_KUBERNETES_MINOR,
     MIN_LTS_KUBERNETES_MINOR,
     OWNED_EXTENSION_KEYS,
     PAT_FREE_OPTIONS,
     SSO_EXTENSION_KEYS,
     SYSTEM_NAMESPACES,
-    chart_version_ok,
     is_dns_label,
     is_dns_subdomain,
     is_git_revision,
@@ -90,7 +89,8 @@ def cluster_settings(reader: ConfigReader) -> ClusterSettings:
         node_count=reader.integer("nodeCount", 1, 1000),
         node_vm_size=reader.matching(
             "nodeVmSize", reader.text("nodeVmSize"),
-            lambda v: bool(re.match(r"^Standard_[A-Za-z0-9_]{1,60}$", v)), "an Azure VM size such as Standard_D4ds_v5",
+            lambda v: bool(re.match(r"^Standard_[A-Za-z0-9_-]{1,60}$", v)),
+            "an Azure VM size name such as Standard_D4ds_v5 or Standard_E4-2ds_v5 (az vm list-sizes --location <region>)",
         ),
         system_pool_name=reader.matching(
             "systemPoolName", reader.text("systemPoolName"), lambda v: bool(re.match(r"^[a-z][a-z0-9]{0,11}$", v)),
@@ -163,21 +163,6 @@ def azure_devops_settings(reader: ConfigReader) -> AzureDevOpsSettings:
     _refuse_second_spellings(reader, repositories)
 
     access_model = reader.choice("accessModel", AccessModel)
-    if access_model == AccessModel.READERS:
-        for repo in repositories:
-            if repo.project != project:
-                reader.fail(
-                    "repositories", repo.url,
-                    f"repositories of project {project!r} only with accessModel readers "
-                    "(that model grants one project's Readers group); use accessModel repositories for several projects",
-                )
-    level = reader.text("azureDevOpsAccessLevel").lower()
-    if level != "basic":
-        reason = (
-            "Stakeholder access cannot read Git repositories, so Argo CD would get 401/403"
-            if level == "stakeholder" else "service principals are licensed directly, and Basic is what reading code needs"
-        )
-        reader.fail("azureDevOpsAccessLevel", level, f"basic ({reason})")
     return AzureDevOpsSettings(
         organization_url=org_url,
         organization=organization,
@@ -280,9 +265,9 @@ def _helm_install(reader: ConfigReader, azure_devops: AzureDevOpsSettings, commi
     return HelmInstall(
         release_name=_release_name(reader, hydrator=commit_server is not None),
         chart_version=reader.matching(
-            "argocdChartVersion", reader.text("argocdChartVersion"), chart_version_ok,
-            "an argo-cd chart version 8.3.1 or newer (X.Y.Z): older charts ship Argo CD releases whose Azure DevOps "
-            "workload identity is broken (argo-cd#23100, #23348, #23478)",
+            "argocdChartVersion", reader.text("argocdChartVersion"), lambda v: at_least(v, MIN_SAFE_ARGO_CD_CHART),
+            f"an argo-cd chart version {MIN_SAFE_ARGO_CD_CHART} or newer (semver, e.g. 10.3.3 or 10.4.0-rc.1): older charts "
+            "ship Argo CD releases whose Azure DevOps workload identity is broken (argo-cd#23100, #23348, #23478)",
         ),
         commit_server=commit_server,
         hydration_targets=_hydration_targets(reader, azure_devops, hydrator=commit_server is not None),
@@ -335,8 +320,11 @@ def _extension_install(reader: ConfigReader) -> ExtensionInstall:
         key = key.strip()
         if not separator or not key:
             reader.fail("extensionSettings", entry, '"key=value" entries')
-        elif key in LEGACY_EXTENSION_KEYS:
-            reader.fail("extensionSettings", entry, f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_KEYS[key]}")
+        elif key in LEGACY_EXTENSION_SETTINGS:
+            reader.fail(
+                "extensionSettings", entry,
+                f"1.0.0-preview keys: {key} is legacy, use {LEGACY_EXTENSION_SETTINGS[key]} (docs/facts.md#aks-argo-cd-extension)",
+            )
         elif CREDENTIAL_SETTING.search(compact(key.rsplit(".", 1)[-1])):
             reader.problems.append(f"{PROJECT}:extensionSettings sets {key}: {PAT_FREE_OPTIONS}")
         elif key in OWNED_EXTENSION_KEYS:
@@ -386,8 +374,9 @@ def _bootstrap_settings(reader: ConfigReader, azure_devops: AzureDevOpsSettings,
     revision = reader.matching(
         "bootstrapTargetRevision", reader.text("bootstrapTargetRevision"),
         is_git_revision,
-        "a branch, tag or commit such as HEAD, main or v1.2.0 (as git names them: no part that starts with '.' or ends "
-        "in '.lock', no '..' or '//', no '/' or '.' at the end)",
+        "a branch, tag or commit git can name, such as HEAD, main or v1.2.0+build.5 (git check-ref-format: no space, "
+        "~ ^ : ? * [ \\, '..', '@{' or '//', no part that starts with '.' or ends in '.lock', no '/' or '.' at the end), "
+        "and no '=' (pulumi.com/waitFor refuses it)",
     )
     wanted = reader.text("bootstrapRepository")
     chart = reader.text("bootstrapChart")

@@ -9,16 +9,18 @@ from settings.reader import ConfigReader
 from settings.rules import GUID
 
 _ROLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_URL = re.compile(r"^https://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?$")
+_URL = re.compile(r"^https://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*$")
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 def _is_external_address(value: str) -> bool:
-    """https://<host>[:<port>]: a host of DNS labels (none empty, none over 63 characters) and a port that exists. It
-    becomes the Entra redirect URI and Argo CD's global.domain, so a typo here would surface only at `pulumi up`."""
+    """https://<host>[:<port>][/<path>]: a host of DNS labels (none empty, none over 63 characters), a port that exists
+    and a path of URL-safe segments (Argo CD's root path). It becomes the Entra redirect URI and Argo CD's
+    global.domain, so a typo here would surface only at `pulumi up`."""
     if not _URL.match(value):
         return False
-    host, _, port = value.removeprefix("https://").partition(":")
+    authority = value.removeprefix("https://").split("/", 1)[0]
+    host, _, port = authority.partition(":")
     return all(_HOST_LABEL.match(label) for label in host.split(".")) and (not port or 1 <= int(port) <= 65535)
 
 
@@ -27,7 +29,8 @@ def single_sign_on_settings(reader: ConfigReader) -> SingleSignOnSettings | None
     enabled = reader.boolean("singleSignOn")
     url = reader.matching(
         "argocdUrl", reader.text("argocdUrl").rstrip("/"), _is_external_address,
-        "Argo CD's external address, https://<host>[:<port>] without a path (e.g. https://argocd.example.com)",
+        "Argo CD's external address, https://<host>[:<port>][/<path>] (e.g. https://argocd.example.com or "
+        "https://gitops.example.com/argocd), no query or fragment (RFC 3986; Entra refuses them in a redirect URI)",
     )
     group_roles: dict[str, str] = {}
     for entry in reader.strings("ssoGroupRoles"):

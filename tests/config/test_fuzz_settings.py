@@ -40,7 +40,7 @@ KEY_GROUPS = {
         "grantDeployerClusterAdmin", "protectResources", "longTermSupport",
     ),
     "azure-devops": (
-        "azureDevOpsOrgUrl", "azureDevOpsProject", "repositories", "accessModel", "azureDevOpsAccessLevel",
+        "azureDevOpsOrgUrl", "azureDevOpsProject", "repositories", "accessModel",
         "credentialTemplates",
     ),
     "argocd": (
@@ -68,6 +68,7 @@ FREE_TEXT_KEYS = {
     "azureDevOpsProject", "repositories", "bootstrapRepository", "bootstrapPath", "extensionSettings", "hydrationRepositories",
     "existingClusterResourceGroup",  # Azure resource group names may hold Unicode letters
     "containerRegistries",  # "<resourceGroup>/<name>": the same resource group names
+    "bootstrapTargetRevision",  # git names branches and tags in any script (git-check-ref-format(1))
 }
 
 # A refusal may rightly name the key the fuzzed one must agree with rather than the fuzzed key itself:

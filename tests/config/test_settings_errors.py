@@ -78,11 +78,6 @@ BAD_VALUES = [
         {"repositories": [REPO, REPO.replace("cluster-config", "Cluster-Config")]}, "repositories", "each repository once",
         id="repository-listed-twice-ignoring-case",
     ),
-    pytest.param(
-        {"repositories": [f"{ORG}/gitops/_git/a", f"{ORG}/platform/_git/b"], "accessModel": "readers"},
-        "repositories", "repositories of project 'gitops' only with accessModel readers",
-        id="readers-model-with-repository-of-another-project",
-    ),
     *[
         pytest.param({"repositories": [f"{ORG}/{project}/_git/cluster-config"]}, "repositories",
                      "a valid project name in the URL", id=f"repository-project-{label}")
@@ -96,8 +91,8 @@ BAD_VALUES = [
     ],
     pytest.param({"accessModel": "everything"}, "accessModel", "one of repositories, readers", id="access-model-unknown"),
     pytest.param(
-        {"azureDevOpsAccessLevel": "stakeholder"}, "azureDevOpsAccessLevel",
-        "Stakeholder access cannot read Git repositories", id="access-level-stakeholder-with-reason",
+        {"azureDevOpsAccessLevel": "basic"}, "azureDevOpsAccessLevel",
+        "is retired: the identity's entitlement is always Basic", id="access-level-retired",
     ),
     # --- Kubernetes names ----------------------------------------------------------------------------
     pytest.param({"argocdNamespace": "Argo_CD"}, "argocdNamespace", "DNS-1123 label", id="namespace-not-dns-1123"),
@@ -129,10 +124,11 @@ BAD_VALUES = [
         "argocdReleaseName", "at most 49 characters with sourceHydrator", id="release-name-cutting-the-commit-server",
     ),
     *[
-        pytest.param({"bootstrapTargetRevision": revision}, "bootstrapTargetRevision", "as git names them",
+        pytest.param({"bootstrapTargetRevision": revision}, "bootstrapTargetRevision", "git check-ref-format",
                      id=f"revision-{label}")
         for revision, label in (("release/v1.lock", "lock-suffix"), ("feature/.hidden", "dot-start"), ("main/", "slash-end"),
-                                ("main.", "dot-end"), ("release//1", "double-slash"), ("a..b", "double-dot"))
+                                ("main.", "dot-end"), ("release//1", "double-slash"), ("a..b", "double-dot"),
+                                ("v1~1", "tilde"), ("main@{1}", "reflog"), ("-main", "leading-dash"), ("my branch", "space"))
     ],
     # --- Cluster -------------------------------------------------------------------------------------
     pytest.param({"nodeCount": 0}, "nodeCount", "from 1 to 1000", id="node-count-0"),
@@ -169,7 +165,10 @@ BAD_VALUES = [
     pytest.param(
         {"argocdChartVersion": "8.3.0"}, "argocdChartVersion", "8.3.1 or newer", id="chart-8.3.0-ships-argocd-3.1.0",
     ),
-    pytest.param({"argocdChartVersion": "latest"}, "argocdChartVersion", "X.Y.Z", id="chart-version-not-semver"),
+    pytest.param({"argocdChartVersion": "latest"}, "argocdChartVersion", "(semver", id="chart-version-not-semver"),
+    pytest.param(
+        {"argocdChartVersion": "8.3.1-rc.1"}, "argocdChartVersion", "8.3.1 or newer", id="chart-pre-release-of-the-floor",
+    ),
     # --- PATs and passwords --------------------------------------------------------------------------
     pytest.param(
         {"personalAccessToken": "0123456789abcdef"}, "personalAccessToken", "never uses a PAT",
