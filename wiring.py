@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote
 
 import pulumi
 
-from components.argocd_extension import ArgoCdExtensionArgs
+from components.argocd_extension import ArgoCdExtension, ArgoCdExtensionArgs
 from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
-from components.argocd_release import ArgoCdReleaseArgs, FleetServiceAccountsArgs, chart_fullname
+from components.argocd_release import ArgoCdRelease, ArgoCdReleaseArgs, FleetServiceAccountsArgs
 from components.argocd_sign_in import SingleSignOnArgs, url_address, url_root_path
-from components.cluster import AksCluster, AksClusterArgs
+from components.cluster import AksCluster, AksClusterArgs, ClusterFacts, look_up_cluster
 from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
 from components.entra_sso import EntraSingleSignOn, EntraSingleSignOnArgs
 from components.registry_access import ContainerRegistryAccessArgs, RegistryArgs
-from components.spoke_access import SpokeAccessArgs, SpokeClusterFacts
+from components.spoke_access import SpokeAccess, SpokeAccessArgs
 from components.vocabulary import RepositoryKind, SecretType
 from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 from settings import (
+    AdoptedSpoke,
     CreatedSpoke,
     ExtensionInstall,
     FleetSettings,
@@ -28,8 +31,46 @@ from settings import (
     ServiceAccount,
     Settings,
     Spoke,
+    check_existing_cluster_capacity,
     stable_hash,
 )
+
+# The one component both installs of Argo CD were before they became two: each is aliased to it, so a deployed stack
+# keeps its URNs (only one of the two exists in a stack, so the alias is never claimed twice).
+FORMER_ARGOCD_TYPE = "argocd-wi:argocd:ArgoCd"
+
+
+def formerly(former_type: str) -> pulumi.ResourceOptions:
+    """An alias to the type token a component had before the components became a package: a stack deployed then keeps
+    the component's URN, and with it every child's (tests/program/test_changes.py)."""
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=former_type)])
+
+
+@dataclass(frozen=True)
+class AdoptedClusters:
+    """Every AKS cluster the stack adopts, each looked up once."""
+
+    hub: ClusterFacts | None
+    spokes: dict[str, ClusterFacts]
+    """By spoke name; created spokes are absent."""
+
+
+def look_up_adopted_clusters(settings: Settings) -> AdoptedClusters:
+    """Read each cluster to adopt once, before any resource, and stop by name on one that cannot serve: a hub without
+    workload identity or too small for the extension's HA mode, a spoke without Azure RBAC."""
+    hub = None
+    if settings.cluster.existing:
+        hub = look_up_cluster(settings.cluster.existing.resource_group, settings.cluster.existing.name)
+        hub.refuse_unless(hub.fixes_for_workload_identity(), "cannot serve Entra Workload ID yet")
+        check_existing_cluster_capacity(settings, hub.node_count)
+    spokes = {}
+    for spoke in settings.fleet.spokes if settings.fleet else ():
+        if isinstance(spoke.source, AdoptedSpoke):
+            found = spokes[spoke.name] = look_up_cluster(spoke.source.resource_group, spoke.source.cluster_name)
+            found.refuse_unless(
+                found.fixes_for_azure_rbac(), "does not authorize with Azure RBAC, so a role assignment cannot let Argo CD in",
+            )
+    return AdoptedClusters(hub=hub, spokes=spokes)
 
 
 def name_prefix(stack: str) -> str:
@@ -37,7 +78,9 @@ def name_prefix(stack: str) -> str:
     return f"argocd-wi-{re.sub(r'[^a-z0-9-]', '-', stack.lower())}"[:40].strip("-")
 
 
-def cluster_args(settings: Settings, resource_group_name: pulumi.Input[str], resource_group_id: pulumi.Input[str]) -> AksClusterArgs:
+def cluster_args(
+    settings: Settings, resource_group_name: pulumi.Input[str], resource_group_id: pulumi.Input[str], adopted: ClusterFacts | None,
+) -> AksClusterArgs:
     cluster = settings.cluster
     args = AksClusterArgs(
         location=cluster.location,
@@ -56,8 +99,12 @@ def cluster_args(settings: Settings, resource_group_name: pulumi.Input[str], res
     )
     if cluster.kubernetes_version:
         args["kubernetes_version"] = cluster.kubernetes_version
-    if cluster.existing:
-        args["existing_cluster"] = {"resource_group_name": cluster.existing.resource_group, "name": cluster.existing.name}
+    if adopted is not None:
+        assert adopted.issuer_url is not None  # look_up_adopted_clusters refused a hub without one
+        args["existing_cluster"] = {
+            "id": adopted.id, "resource_group_name": adopted.resource_group, "name": adopted.name,
+            "oidc_issuer_url": adopted.issuer_url,
+        }
     return args
 
 
@@ -245,13 +292,39 @@ def argocd_extension_args(
     return args
 
 
-def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[str]]:
-    namespace = settings.argocd.namespace
+class InstalledArgoCd(Protocol):
+    """What the rest of the program needs from Argo CD, however it was installed."""
+
+    namespace: pulumi.Output[str]
+    repository_urls: pulumi.Output[list[str]]
+    server_service_name: pulumi.Output[str]
+    installed: pulumi.Resource
+    """What waits for Argo CD's CRDs and pods: anything that creates Applications depends on it."""
+
+
+def install_argocd(
+    settings: Settings, cluster: AksCluster, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None,
+    single_sign_on: SingleSignOnArgs | None, fleet_client_id: pulumi.Input[str] | None,
+) -> InstalledArgoCd:
+    """The one place that tells the install methods apart: Argo CD from the chart or as the AKS extension, through the
+    cluster's Kubernetes provider. On a cluster this stack created, destroy deletes the cluster and skips everything
+    inside it (deleted_with reaches every child, and all of them live in the cluster)."""
+    opts = pulumi.ResourceOptions.merge(
+        formerly(FORMER_ARGOCD_TYPE), pulumi.ResourceOptions(providers=[cluster.provider], deleted_with=cluster.created_cluster),
+    )
     match settings.argocd.install:
-        case HelmInstall(release_name=release):
-            server = f"{chart_fullname(release)}-server"
-        case ExtensionInstall():
-            server = "argocd-server"
+        case HelmInstall() as helm:
+            fleet = settings.fleet
+            accounts = fleet_service_accounts(fleet, fleet_client_id) if fleet and fleet_client_id is not None else None
+            return ArgoCdRelease("argocd", argocd_release_args(settings, helm, client_id, bootstrap, single_sign_on, accounts), opts)
+        case ExtensionInstall() as extension:
+            return ArgoCdExtension(
+                "argocd", argocd_extension_args(settings, extension, cluster, client_id, bootstrap, single_sign_on), opts,
+            )
+
+
+def next_steps(settings: Settings, cluster: AksCluster, argocd: InstalledArgoCd) -> pulumi.Output[list[str]]:
+    namespace = settings.argocd.namespace
     sign_on = settings.argocd.single_sign_on
     if sign_on is None or not sign_on.disable_local_admin:
         sign_in = f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d"
@@ -259,9 +332,10 @@ def next_steps(settings: Settings, cluster: AksCluster) -> pulumi.Output[list[st
         # The local admin is off: there is no password to read, only Entra sign-in.
         root = f" --grpc-web-root-path {url_root_path(sign_on.url)}" if url_root_path(sign_on.url) else ""
         sign_in = f"sign in with Microsoft Entra ID at {sign_on.url} (argocd login {url_address(sign_on.url)}{root} --sso for the CLI)"
-    return pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name).apply(lambda names: [
+    names = pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name, argocd.server_service_name)
+    return names.apply(lambda names: [
         f"az aks get-credentials --resource-group {names[0]} --name {names[1]} && kubelogin convert-kubeconfig -l azurecli",
-        f"kubectl -n {namespace} port-forward svc/{server} 8080:443   # then open https://localhost:8080",
+        f"kubectl -n {namespace} port-forward svc/{names[2]} 8080:443   # then open https://localhost:8080",
         sign_in,
         f"kubectl -n {namespace} get secrets -l argocd.argoproj.io/secret-type   # the registered repositories",
     ])
@@ -288,7 +362,7 @@ def fleet_service_accounts(fleet: FleetSettings, client_id: pulumi.Input[str]) -
 
 def spoke_args(
     settings: Settings, fleet: FleetSettings, spoke: Spoke, hub_cluster: AksClusterArgs, identity: WorkloadIdentity,
-    namespace: pulumi.Input[str], bootstrap: BootstrapArgs | None, adopted: SpokeClusterFacts | None,
+    namespace: pulumi.Input[str], bootstrap: BootstrapArgs | None, adopted: ClusterFacts | None,
 ) -> SpokeAccessArgs:
     """One spoke's args: adopted as looked up, or created with the hub's cluster settings in its own region."""
     args = SpokeAccessArgs(
@@ -312,3 +386,25 @@ def spoke_args(
     if spoke.bootstrap and bootstrap is not None:
         args["bootstrap"] = bootstrap
     return args
+
+
+def connect_spokes(
+    settings: Settings, hub_cluster: AksClusterArgs, cluster: AksCluster, identity: WorkloadIdentity | None,
+    argocd: InstalledArgoCd, bootstrap: BootstrapArgs | None, adopted: dict[str, ClusterFacts],
+) -> dict[str, SpokeAccess]:
+    """One SpokeAccess per spoke, all in parallel, by spoke name; none without a fleet. The hub's objects (cluster
+    Secret, Application) go through the hub's provider and wait for Argo CD's CRDs, not for the hub's own bootstrap.
+    No deleted_with: the spokes outlive the hub's cluster, so destroy removes each role assignment, created spoke
+    cluster and spoke Application (whose finalizer cleans the spoke) for real."""
+    fleet = settings.fleet
+    if fleet is None or identity is None:
+        return {}
+    opts = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[argocd.installed])
+    return {
+        spoke.name: SpokeAccess(
+            f"spoke-{spoke.name}",
+            spoke_args(settings, fleet, spoke, hub_cluster, identity, argocd.namespace, bootstrap, adopted.get(spoke.name)),
+            opts,
+        )
+        for spoke in fleet.spokes
+    }

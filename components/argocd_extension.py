@@ -6,19 +6,20 @@ import pulumi
 import pulumi_azure_native.kubernetesconfiguration as kubernetesconfiguration
 
 from components.argocd_registration import (
-    FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
     register_with_argocd,
 )
 from components.argocd_sign_in import SingleSignOnArgs, oidc_config, rbac_policy, url_address, url_root_path
-from components.vocabulary import formerly, type_token
+from components.vocabulary import type_token
 
 # The extension always installs into this namespace (docs/facts.md#aks-argo-cd-extension).
 EXTENSION_NAMESPACE = "argocd"
 # The extension's argocd-server service account: the AKS team's single sign-on walkthrough trusts
 # system:serviceaccount:argocd:argocd-server (docs/facts.md#entra-sso).
 EXTENSION_SERVER_ACCOUNT = "argocd-server"
+# The extension's argocd-server Service, named like the upstream install's (docs/facts.md#aks-argo-cd-extension).
+EXTENSION_SERVER_SERVICE = "argocd-server"
 
 
 class ArgoCdExtensionArgs(TypedDict):
@@ -59,9 +60,11 @@ class ArgoCdExtension(pulumi.ComponentResource):
     """Namespace Argo CD runs in (always argocd)."""
     repository_urls: pulumi.Output[list[str]]
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
+    server_service_name: pulumi.Output[str]
+    """Name of argocd-server's Service (what `kubectl port-forward` reaches the UI through)."""
 
     def __init__(self, name: str, args: ArgoCdExtensionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdExtension"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
+        super().__init__(type_token("ArgoCdExtension"), name, None, opts)
         version = args.get("version")
         extension = kubernetesconfiguration.Extension(
             f"{name}-extension",
@@ -84,11 +87,16 @@ class ArgoCdExtension(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.installed: pulumi.Resource = extension
+        """The extension (Python callers): what waits for Argo CD's CRDs and pods, without its repository Secrets."""
         self.namespace = pulumi.Output.from_input(EXTENSION_NAMESPACE)
+        self.server_service_name = pulumi.Output.from_input(EXTENSION_SERVER_SERVICE)
         self.repository_urls = register_with_argocd(
             self, name, args["registrations"], args.get("bootstrap"), self.namespace, extension
         )
-        self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
+        self.register_outputs({
+            "namespace": self.namespace, "repository_urls": self.repository_urls, "server_service_name": self.server_service_name,
+        })
 
 
 def extension_settings(

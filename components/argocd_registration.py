@@ -12,9 +12,6 @@ import pulumi_kubernetes.core.v1 as core
 from components.vocabulary import RepositoryKind, SecretType
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
-# The one component both installs of Argo CD were before they became two: each aliases it, so a deployed stack keeps
-# its URNs (only one of the two exists in a stack, so the alias is never claimed twice).
-FORMER_ARGOCD_TYPE = "argocd-wi:argocd:ArgoCd"
 # Argo CD deletes an Application's resources before the Application itself when it carries this finalizer
 # (docs/facts.md#argo-cd-applications).
 CASCADE_DELETE_FINALIZER = "resources-finalizer.argocd.argoproj.io"

@@ -7,7 +7,6 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.helm.v3 as helm
 
 from components.argocd_registration import (
-    FORMER_ARGOCD_TYPE,
     BootstrapArgs,
     RepositoryRegistrationArgs,
     register_with_argocd,
@@ -20,7 +19,7 @@ from components.argocd_sign_in import (
     rbac_policy,
     url_root_path,
 )
-from components.vocabulary import formerly, type_token
+from components.vocabulary import type_token
 from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
 
 ARGO_HELM_REPOSITORY = "https://argoproj.github.io/argo-helm"
@@ -83,9 +82,11 @@ class ArgoCdRelease(pulumi.ComponentResource):
     """Namespace Argo CD runs in."""
     repository_urls: pulumi.Output[list[str]]
     """Registered repository URLs and credential-template prefixes Argo CD reads."""
+    server_service_name: pulumi.Output[str]
+    """Name of argocd-server's Service (what `kubectl port-forward` reaches the UI through)."""
 
     def __init__(self, name: str, args: ArgoCdReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("ArgoCdRelease"), name, None, formerly(FORMER_ARGOCD_TYPE, opts))
+        super().__init__(type_token("ArgoCdRelease"), name, None, opts)
         namespace = core.Namespace(
             f"{name}-namespace", metadata={"name": args["namespace"]},
             opts=pulumi.ResourceOptions(parent=self),
@@ -114,12 +115,15 @@ class ArgoCdRelease(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
-        self.release: helm.Release = release
+        self.installed: pulumi.Resource = release
         """The Helm release (Python callers): what waits for Argo CD's CRDs and pods, without its repository Secrets."""
+        self.server_service_name = pulumi.Output.from_input(f"{chart_fullname(args['release_name'])}-server")
         self.repository_urls = register_with_argocd(
             self, name, args["registrations"], args.get("bootstrap"), self.namespace, release
         )
-        self.register_outputs({"namespace": self.namespace, "repository_urls": self.repository_urls})
+        self.register_outputs({
+            "namespace": self.namespace, "repository_urls": self.repository_urls, "server_service_name": self.server_service_name,
+        })
 
 
 def chart_fullname(release_name: str) -> str:
@@ -162,7 +166,9 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
         }
     sign_in = args.get("single_sign_on")
     if sign_in is not None:
-        values["server"] = workload_identity_service_account(args.get("server_service_account", "argocd-server"), sign_in["client_id"])
+        if "server_service_account" not in args:
+            raise ValueError("ArgoCdRelease: single_sign_on needs server_service_account, the account the app's credential trusts")
+        values["server"] = workload_identity_service_account(args["server_service_account"], sign_in["client_id"])
         configs["cm"] = {"url": sign_in["url"], "oidc.config": oidc_config(sign_in["client_id"], sign_in["tenant_id"])}
         if url_root_path(sign_in["url"]):
             configs.setdefault("params", {})["server.rootpath"] = url_root_path(sign_in["url"])

@@ -1,5 +1,6 @@
 """The AKS cluster, new or adopted, with the OIDC issuer and workload identity on."""
 
+import functools
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
@@ -10,61 +11,74 @@ import pulumi_azure_native.containerservice.outputs as containerservice_outputs
 import pulumi_kubernetes as kubernetes
 
 from components.kubeconfig import cluster_endpoint, exec_kubeconfig
-from components.vocabulary import KubeloginMode, PrincipalType, formerly, type_token
-
-# Built-in role "Azure Kubernetes Service RBAC Cluster Admin" (docs/facts.md#azure-rbac).
-AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+from components.roles import AKS_RBAC_CLUSTER_ADMIN, role_definition_id
+from components.vocabulary import KubeloginMode, PrincipalType, type_token
 
 
 class ExistingClusterError(RuntimeError):
-    """The cluster to adopt cannot serve workload identity as it is."""
+    """A cluster to adopt cannot serve as it is: the message names the `az aks update` flags that fix it."""
 
 
 @dataclass(frozen=True)
-class ExistingClusterFacts:
-    """What the program needs from a cluster it adopts (looked up once, before any resource)."""
+class ClusterFacts:
+    """What the program needs from an AKS cluster it adopts, hub or spoke: read once, before any resource."""
 
     id: str
     name: str
     resource_group: str
-    issuer_url: str
+    issuer_url: str | None
+    """The OIDC issuer, when the cluster has one."""
+    workload_identity: bool
+    azure_rbac: bool
+    """Entra ID with Azure RBAC for Kubernetes authorization: what a spoke needs for the fleet identity's role."""
     node_count: int
     """Nodes across the cluster's agent pools (the extension's HA mode needs 4)."""
 
+    def fixes_for_workload_identity(self) -> list[str]:
+        """The `az aks update` flags the cluster lacks to serve Entra Workload ID."""
+        return [flag for flag, ok in (("--enable-oidc-issuer", bool(self.issuer_url)),
+                                      ("--enable-workload-identity", self.workload_identity)) if not ok]
 
-def look_up_existing_cluster(resource_group: str, name: str) -> ExistingClusterFacts:
-    """Read an existing cluster and refuse it, naming the `az aks update` flags, if it lacks what we need."""
+    def fixes_for_azure_rbac(self) -> list[str]:
+        """The `az aks update` flags the cluster lacks for a role assignment to let Argo CD in."""
+        return [] if self.azure_rbac else ["--enable-aad", "--enable-azure-rbac"]
+
+    def refuse_unless(self, flags: list[str], why: str) -> None:
+        if flags:
+            raise ExistingClusterError(
+                f"AKS cluster {self.resource_group}/{self.name} {why}; run `az aks update --resource-group "
+                f"{self.resource_group} --name {self.name} {' '.join(flags)}` and then pulumi up again (nothing was created)"
+            )
+
+
+def look_up_cluster(resource_group: str, name: str) -> ClusterFacts:
+    """One read of an AKS cluster to adopt (the program looks each one up once, hub and spokes alike)."""
     found = containerservice.get_managed_cluster(resource_group_name=resource_group, resource_name=name)
     oidc = found.oidc_issuer_profile
     workload_identity = found.security_profile.workload_identity if found.security_profile else None
-    missing = []
-    if not (oidc and oidc.enabled and oidc.issuer_url):
-        missing.append("--enable-oidc-issuer")
-    if not (workload_identity and workload_identity.enabled):
-        missing.append("--enable-workload-identity")
-    if missing:
-        raise ExistingClusterError(
-            f"AKS cluster {resource_group}/{name} cannot serve Entra Workload ID yet; run "
-            f"`az aks update --resource-group {resource_group} --name {name} {' '.join(missing)}` "
-            "and then pulumi up again (nothing was created)"
-        )
-    assert oidc is not None and oidc.issuer_url is not None  # checked above; narrows the Optional types
-    return ExistingClusterFacts(
+    aad = found.aad_profile
+    return ClusterFacts(
         id=found.id,
         name=found.name,
         resource_group=resource_group,
-        issuer_url=oidc.issuer_url,
+        issuer_url=oidc.issuer_url if oidc and oidc.enabled and oidc.issuer_url else None,
+        workload_identity=bool(workload_identity and workload_identity.enabled),
+        azure_rbac=bool(aad and aad.managed and aad.enable_azure_rbac),
         node_count=sum(pool.count or 0 for pool in found.agent_pool_profiles or []),
     )
 
 
 class ExistingClusterArgs(TypedDict):
-    """An AKS cluster to adopt: looked up, never changed or deleted."""
+    """An AKS cluster to adopt, as the caller looked it up: never changed or deleted."""
 
+    id: str
+    """Azure resource ID of the cluster: the deployer's cluster-admin scope."""
     resource_group_name: str
     """Resource group of the cluster."""
     name: str
     """Name of the cluster."""
+    oidc_issuer_url: str
+    """The cluster's OIDC issuer URL (OIDC issuer and workload identity must be on)."""
 
 
 class AksClusterArgs(TypedDict):
@@ -122,7 +136,7 @@ class AksCluster(pulumi.ComponentResource):
     """The API server's CA certificate, base64 (public, not a secret): with the URL, all a kubelogin kubeconfig needs."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("AksCluster"), name, None, formerly("argocd-wi:cluster:AksCluster", opts))
+        super().__init__(type_token("AksCluster"), name, None, opts)
         existing = args.get("existing_cluster")
         self.created_cluster: containerservice.ManagedCluster | None = None
         """The cluster when this component created it (Python callers pass it as deleted_with); None when adopted."""
@@ -137,12 +151,11 @@ class AksCluster(pulumi.ComponentResource):
             # Azure RBAC changes take several minutes).
             admin_scope: pulumi.Input[str] = args["resource_group_id"]
         else:
-            facts = look_up_existing_cluster(existing["resource_group_name"], existing["name"])
-            self.cluster_name = pulumi.Output.from_input(facts.name)
-            self.cluster_id = pulumi.Output.from_input(facts.id)
-            self.cluster_resource_group_name = pulumi.Output.from_input(facts.resource_group)
-            self.oidc_issuer_url = pulumi.Output.from_input(facts.issuer_url)
-            admin_scope = facts.id
+            self.cluster_name = pulumi.Output.from_input(existing["name"])
+            self.cluster_id = pulumi.Output.from_input(existing["id"])
+            self.cluster_resource_group_name = pulumi.Output.from_input(existing["resource_group_name"])
+            self.oidc_issuer_url = pulumi.Output.from_input(existing["oidc_issuer_url"])
+            admin_scope = existing["id"]
 
         deployer_is_admin = (
             [self._grant_deployer_cluster_admin(name, admin_scope, args["deployer_principal_type"])]
@@ -188,9 +201,8 @@ class AksCluster(pulumi.ComponentResource):
             principal_id=deployer.object_id,
             # The SDK would default to User, which Azure rejects for a CI service principal.
             principal_type=principal_type,
-            role_definition_id=deployer.subscription_id.apply(
-                lambda subscription: f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-                f"roleDefinitions/{AKS_RBAC_CLUSTER_ADMIN_ROLE}"
+            role_definition_id=pulumi.Output.from_input(scope).apply(
+                functools.partial(role_definition_id, role=AKS_RBAC_CLUSTER_ADMIN)
             ),
             description="Lets the principal running pulumi up manage Argo CD on the cluster.",
             opts=pulumi.ResourceOptions(parent=self),

@@ -9,7 +9,8 @@ import pulumi
 import pulumi_azuredevops as azuredevops
 import pulumi_random as random
 
-from components.vocabulary import AccessModel, formerly, type_token
+from components.ordering import once_created
+from components.vocabulary import AccessModel, type_token
 
 # "express" is the API's name for Basic, the least that can read code: Stakeholder cannot (docs/facts.md#azure-devops).
 BASIC_LICENCE = "express"
@@ -64,7 +65,7 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
     (the bootstrap Application) cannot try to read before the identity may."""
 
     def __init__(self, name: str, args: AzureDevOpsAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("AzureDevOpsAccess"), name, None, formerly("argocd-wi:devops:AzureDevOpsAccess", opts))
+        super().__init__(type_token("AzureDevOpsAccess"), name, None, opts)
         # No personal_access_token: the provider falls back to the Azure CLI login, or to OIDC / managed
         # identity when ARM_USE_OIDC / ARM_USE_MSI are set (settings refuses a PAT in config or env).
         provider = azuredevops.Provider(
@@ -89,9 +90,7 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
             grants = self._join_readers(name, by_project, entitlement)
         else:
             grants = self._grant_repositories(name, args, by_project, entitlement)
-        self.descriptor = pulumi.Output.all(entitlement.descriptor, *(grant.id for grant in grants)).apply(
-            lambda values: str(values[0])
-        )
+        self.descriptor = once_created(entitlement.descriptor, grants)
         self.entitlement_id = entitlement.id
         self.register_outputs({"descriptor": self.descriptor, "entitlement_id": self.entitlement_id})
 

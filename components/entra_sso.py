@@ -18,6 +18,7 @@ from pulumi_azuread import (
     get_client_config_output,
 )
 
+from components.ordering import once_created
 from components.vocabulary import type_token
 from components.workload_identity import TOKEN_EXCHANGE_AUDIENCE
 
@@ -83,7 +84,7 @@ class EntraSingleSignOn(pulumi.ComponentResource):
             audiences=[TOKEN_EXCHANGE_AUDIENCE],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.client_id = pulumi.Output.all(application.client_id, credential.id).apply(lambda values: str(values[0]))
+        self.client_id = once_created(application.client_id, [credential])
         self.tenant_id = deployer.tenant_id
         self.application_object_id = application.object_id
         self.register_outputs({

@@ -7,12 +7,11 @@ import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.containerregistry as containerregistry
 
+from components.roles import ACR_PULL, ACR_REPOSITORY_READER, role_definition_id
 from components.vocabulary import type_token
 
-# Built-in roles (docs/facts.md#azure-rbac): AcrPull, and for registries in the RBAC Registry + ABAC Repository
-# Permissions mode, which ignores AcrPull, Container Registry Repository Reader (docs/facts.md#acr-helm-charts).
-ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-REPOSITORY_READER_ROLE = "b93aa761-3e63-49ed-ac28-beffa264f7ac"
+# What the ABAC condition lets the repository reader do: read a repository's content and metadata
+# (docs/facts.md#acr-helm-charts).
 _READ_ACTIONS = (
     "Microsoft.ContainerRegistry/registries/repositories/content/read",
     "Microsoft.ContainerRegistry/registries/repositories/metadata/read",
@@ -98,10 +97,11 @@ class ContainerRegistryAccess(pulumi.ComponentResource):
 
 
 def pull_role(registry: RegistryArgs) -> tuple[str, str | None]:
-    """AcrPull on the registry; in ABAC mode the repository reader role with a condition naming the chart paths."""
+    """AcrPull on the registry; in the RBAC Registry + ABAC Repository Permissions mode, which ignores AcrPull, the
+    repository reader role with a condition naming the chart paths."""
     if not registry["abac"]:
-        return ACR_PULL_ROLE, None
-    return REPOSITORY_READER_ROLE, repository_condition(registry["repository_paths"])
+        return ACR_PULL, None
+    return ACR_REPOSITORY_READER, repository_condition(registry["repository_paths"])
 
 
 def repository_condition(paths: list[str]) -> str:
@@ -114,8 +114,3 @@ def repository_condition(paths: list[str]) -> str:
     )
     return f"(({not_a_read}) OR ({under}))"
 
-
-def role_definition_id(scope: str, *, role: str) -> str:
-    """The built-in role's definition in the subscription of `scope` (an ARM ID /subscriptions/<id>/...)."""
-    subscription = scope.split("/")[2]
-    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}"

@@ -2,8 +2,8 @@
 RBAC, and registered with Argo CD by a cluster Secret that holds no credential (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet)."""
 
 
+import functools
 import json
-from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -16,15 +16,16 @@ from components.argocd_registration import (
     BootstrapArgs,
     create_bootstrap_application,
 )
-from components.cluster import AKS_RBAC_CLUSTER_ADMIN_ROLE, AksClusterArgs, create_managed_cluster
+from components.cluster import AksClusterArgs, create_managed_cluster
 from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID, cluster_endpoint
+from components.roles import AKS_RBAC_ADMIN, AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_WRITER, role_definition_id
 from components.vocabulary import PrincipalType, SpokeAccessRole, type_token
 
-# Built-in roles for Kubernetes authorization through Azure RBAC (Microsoft's built-in roles list; docs/facts.md#azure-rbac).
+# The built-in role each access role stands for (Kubernetes authorization through Azure RBAC).
 SPOKE_ROLE_DEFINITIONS = {
-    SpokeAccessRole.CLUSTER_ADMIN: AKS_RBAC_CLUSTER_ADMIN_ROLE,
-    SpokeAccessRole.ADMIN: "3498e952-d568-435e-9b2c-8d77e338d7f7",
-    SpokeAccessRole.WRITER: "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
+    SpokeAccessRole.CLUSTER_ADMIN: AKS_RBAC_CLUSTER_ADMIN,
+    SpokeAccessRole.ADMIN: AKS_RBAC_ADMIN,
+    SpokeAccessRole.WRITER: AKS_RBAC_WRITER,
 }
 # What Argo CD runs to get an Entra token for a spoke: argocd-k8s-auth wraps kubelogin's get-token.
 EXEC_COMMAND = "argocd-k8s-auth"
@@ -35,34 +36,8 @@ RESOURCE_ID_ANNOTATION = "argocd-aks-wi/azure-resource-id"
 ACCESS_ROLE_ANNOTATION = "argocd-aks-wi/access-role"
 
 
-class SpokeClusterError(RuntimeError):
-    """A spoke to adopt cannot be reached through Azure RBAC as it is."""
-
-
-@dataclass(frozen=True)
-class SpokeClusterFacts:
-    """What the program needs from a spoke it adopts (looked up once, before any resource)."""
-
-    id: str
-    name: str
-    resource_group: str
-
-
-def look_up_spoke_cluster(resource_group: str, name: str) -> SpokeClusterFacts:
-    """Read a spoke to adopt; refuse it, naming the `az aks update` flags, without Entra ID and Azure RBAC."""
-    found = containerservice.get_managed_cluster(resource_group_name=resource_group, resource_name=name)
-    profile = found.aad_profile
-    if not (profile and profile.managed and profile.enable_azure_rbac):
-        raise SpokeClusterError(
-            f"AKS cluster {resource_group}/{name} does not authorize with Azure RBAC, so a role assignment cannot let "
-            f"Argo CD in; run `az aks update --resource-group {resource_group} --name {name} --enable-aad "
-            "--enable-azure-rbac` and then pulumi up again (nothing was created)"
-        )
-    return SpokeClusterFacts(id=found.id, name=found.name, resource_group=resource_group)
-
-
 class AdoptedClusterArgs(TypedDict):
-    """A spoke cluster that exists: never changed or deleted. The caller looks it up (look_up_spoke_cluster) before
+    """A spoke cluster that exists: never changed or deleted. The caller looks it up (cluster.look_up_cluster) before
     any resource, so that a cluster without Azure RBAC stops pulumi up before anything is created."""
 
     id: str
@@ -126,7 +101,6 @@ class SpokeAccess(pulumi.ComponentResource):
         )
         endpoint = credentials.kubeconfigs.apply(lambda configs: cluster_endpoint(configs[0].value))
         self.server = endpoint.apply(lambda found: found.server)
-        deployer = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = args["access_role"]
         access = authorization.RoleAssignment(
             f"{name}-access",
@@ -134,10 +108,7 @@ class SpokeAccess(pulumi.ComponentResource):
             principal_id=args["principal_id"],
             # A managed identity is a service principal; the SDK's default (User) would be refused.
             principal_type=PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=deployer.subscription_id.apply(
-                lambda subscription: f"/subscriptions/{subscription}/providers/Microsoft.Authorization/"
-                f"roleDefinitions/{SPOKE_ROLE_DEFINITIONS[role]}"
-            ),
+            role_definition_id=self.cluster_id.apply(functools.partial(role_definition_id, role=SPOKE_ROLE_DEFINITIONS[role])),
             description=f"Lets the hub's Argo CD deploy to spoke {args['display_name']} as the fleet identity.",
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -5,20 +5,12 @@ They are part of the package's schema too, so a TypeScript or YAML caller sees t
 
 from enum import StrEnum
 
-import pulumi
-
 PACKAGE = "argocd-wi"
 """Name of the component package; every component's type token is `argocd-wi:index:<Component>`."""
 
 
 def type_token(component: str) -> str:
     return f"{PACKAGE}:index:{component}"
-
-
-def formerly(former_type: str, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    """`opts` plus an alias to the type token the component had before it joined the package: a stack deployed
-    then keeps the component's URN, and with it every child's."""
-    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=former_type)]), opts)
 
 
 class AccessModel(StrEnum):

@@ -5,7 +5,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
 
-from components.vocabulary import formerly, type_token
+from components.ordering import once_created
+from components.vocabulary import type_token
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 # Pod label and service-account annotation the Entra workload identity webhook acts on (docs/facts.md#entra-workload-identity).
@@ -42,7 +43,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """Entra tenant of the identity."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(type_token("WorkloadIdentity"), name, None, formerly("argocd-wi:identity:WorkloadIdentity", opts))
+        super().__init__(type_token("WorkloadIdentity"), name, None, opts)
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",
             resource_group_name=args["resource_group_name"],
@@ -73,9 +74,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
                     ),
                 ))
         self.identity_name = identity.name
-        self.client_id = pulumi.Output.all(identity.client_id, *(credential.id for credential in credentials)).apply(
-            lambda values: str(values[0])
-        )
+        self.client_id = once_created(identity.client_id, credentials)
         self.principal_id = identity.principal_id
         self.tenant_id = identity.tenant_id
         self.register_outputs({

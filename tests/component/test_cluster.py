@@ -77,10 +77,14 @@ def test_long_term_support_sets_the_premium_tier_and_plan() -> None:
     )
 
 
-def test_an_adopted_cluster_is_looked_up_never_created_and_the_grant_is_scoped_to_it() -> None:
-    run = cluster(existing_cluster={"resource_group_name": "rg-shared", "name": "aks-shared"})
+ADOPTED_ID = "/subscriptions/0000/resourceGroups/rg-shared/providers/Microsoft.ContainerService/managedClusters/aks-shared"
+
+
+def test_an_adopted_cluster_is_taken_as_the_caller_looked_it_up_never_created_and_the_grant_is_scoped_to_it() -> None:
+    issuer = "https://westeurope.oic.prod-aks.azure.com/tenant/aks-shared/"
+    run = cluster(existing_cluster={
+        "id": ADOPTED_ID, "resource_group_name": "rg-shared", "name": "aks-shared", "oidc_issuer_url": issuer,
+    })
     assert run.of_type(CLUSTER) == []
-    lookups = [args for token, args in run.invokes if token == GET_CLUSTER]
-    assert lookups == [{"resourceGroupName": "rg-shared", "resourceName": "aks-shared"}]
-    scope = run.one(ROLE_ASSIGNMENT).inputs["scope"]
-    assert scope.endswith("/resourceGroups/rg-shared/providers/Microsoft.ContainerService/managedClusters/aks-shared")
+    assert [token for token, _ in run.invokes if token == GET_CLUSTER] == [], "the caller looked it up already"
+    assert run.one(ROLE_ASSIGNMENT).inputs["scope"] == ADOPTED_ID

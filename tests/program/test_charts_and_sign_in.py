@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components.registry_access import ACR_PULL_ROLE, REPOSITORY_READER_ROLE
 from harness import (
     APP,
     APP_CREDENTIAL,
@@ -41,6 +40,7 @@ CHART_BOOTSTRAP = {
     "bootstrapChartPushed": True,
 }
 SIGN_IN = {"singleSignOn": True, "ssoGroupRoles": [f"{ADMINS}=admin", f"{READERS}=readonly"]}
+# Built-in roles (Microsoft's built-in roles list): AcrPull, and Container Registry Repository Reader for ABAC mode.
 # Fields through which an Argo CD repository Secret could carry a credential (docs/facts.md#argo-cd-repository-secrets).
 CREDENTIAL_FIELDS = {
     "username", "password", "sshPrivateKey", "tlsClientCertData", "tlsClientCertKey", "bearerToken",
@@ -73,7 +73,7 @@ def test_a_created_registry_gets_acr_pull_scoped_to_itself_for_the_identity(char
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry/registries/contosocharts"
     )
     assert grant.inputs["roleDefinitionId"] == (
-        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE}"
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
     )
     assert grant.inputs["principalId"] == charts.one(IDENTITY).outputs["principalId"]
     assert grant.inputs["principalType"] == "ServicePrincipal" and "condition" not in grant.inputs
@@ -84,7 +84,7 @@ def test_an_abac_registry_gets_the_repository_reader_role_limited_to_its_chart_p
     assert grant.inputs["scope"] == (
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/contososhared"
     )
-    assert grant.inputs["roleDefinitionId"].endswith(f"/roleDefinitions/{REPOSITORY_READER_ROLE}")
+    assert grant.inputs["roleDefinitionId"].endswith("/roleDefinitions/b93aa761-3e63-49ed-ac28-beffa264f7ac")
     assert grant.inputs["conditionVersion"] == "2.0"
     assert "StringStartsWithIgnoreCase 'platform/charts/'" in grant.inputs["condition"]
     assert "repositories/content/read" in grant.inputs["condition"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from components.cluster import ExistingClusterError
 from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
-from components.spoke_access import SPOKE_ROLE_DEFINITIONS, SpokeClusterError
+from components.spoke_access import SPOKE_ROLE_DEFINITIONS
 from components.vocabulary import SpokeAccessRole
 from harness import (
     APP_CREDENTIAL,
@@ -175,10 +176,16 @@ def test_role_ids_are_the_built_in_ones() -> None:
     }
 
 
+def test_each_adopted_cluster_is_looked_up_once() -> None:
+    run = run_program("dev", overrides={**SPOKES, "existingClusterResourceGroup": "rg-aks", "existingClusterName": "aks-hub"})
+    lookups = sorted(args["resourceName"] for token, args in run.invokes if token == "azure-native:containerservice:getManagedCluster")
+    assert lookups == ["aks-hub", "aks-payments"]
+
+
 def test_an_adopted_spoke_without_azure_rbac_stops_pulumi_up_before_any_resource() -> None:
     registered: list[Resource] = []
     mocks = AzureMocks(existing_cluster=ExistingClusterMock(azure_rbac=False))
-    with pytest.raises(SpokeClusterError, match="--enable-azure-rbac"):
+    with pytest.raises(ExistingClusterError, match="--enable-azure-rbac"):
         run_program("dev", overrides=SPOKES, mocks=mocks, registered=registered)
     assert registered == []
 
