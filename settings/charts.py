@@ -7,6 +7,7 @@ from collections import Counter
 
 from settings.model import PROJECT, ChartSettings, ContainerRegistry, HelmChart, HelmChartRepository
 from settings.reader import ConfigReader
+from settings.rules import ACR, ARGO_APPLICATIONS, AZURE_NAMES, PULUMI
 
 # ACR names: 5-50 alphanumerics (case-insensitive; the login server is lower case, so only lower case is accepted).
 _REGISTRY_NAME = re.compile(r"^[a-z0-9]{5,50}$")
@@ -30,10 +31,10 @@ def chart_settings(reader: ConfigReader) -> ChartSettings:
         if registry is None:
             continue
         if registry.name in registries:
-            reader.fail("containerRegistries", entry, "each registry once")
+            reader.fail("containerRegistries", entry, "each registry once", rule=PULUMI)
         registries[registry.name] = registry
     for name in sorted(abac - set(registries)):
-        reader.fail("abacRegistries", name, "names of registries listed in containerRegistries")
+        reader.fail("abacRegistries", name, "names of registries listed in containerRegistries", rule=ACR)
 
     repositories: list[HelmChartRepository] = []
     for entry in reader.strings("helmChartRepositories"):
@@ -42,13 +43,13 @@ def chart_settings(reader: ConfigReader) -> ChartSettings:
             repositories.append(repository)
     counts = Counter(repository.url for repository in repositories)
     for url in sorted(url for url, count in counts.items() if count > 1):
-        reader.fail("helmChartRepositories", url, "each chart path once")
+        reader.fail("helmChartRepositories", url, "each chart path once", rule=PULUMI)
     used = {repository.registry.name for repository in repositories}
     for name in sorted(set(registries) - used):
         reader.fail(
             "containerRegistries", name,
             "registries Argo CD reads charts from: list at least one of its chart paths in helmChartRepositories "
-            "(the identity is granted pull only where it reads)",
+            "(the identity is granted pull only where it reads)", rule=ACR,
         )
     return ChartSettings(registries=tuple(registries.values()), repositories=tuple(dict.fromkeys(repositories)))
 
@@ -59,14 +60,14 @@ def _parse_registry(reader: ConfigReader, entry: str, abac: set[str]) -> Contain
         reader.fail(
             "containerRegistries", entry,
             '"<name>" (a registry this stack creates) or "<resourceGroup>/<name>" (an existing one); '
-            "a registry name is 5-50 lower-case letters and digits",
+            "a registry name is 5-50 lower-case letters and digits", rule=AZURE_NAMES,
         )
         return None
     if name in abac and not separator:
         reader.fail(
             "abacRegistries", name,
             "existing registries only: a registry this stack creates uses the RBAC registry permissions mode, "
-            "where AcrPull applies",
+            "where AcrPull applies", rule=ACR,
         )
     return ContainerRegistry(name=name, existing_resource_group=group or None, abac=name in abac)
 
@@ -75,15 +76,18 @@ def _parse_chart_repository(
     reader: ConfigReader, entry: str, registries: dict[str, ContainerRegistry]
 ) -> HelmChartRepository | None:
     if "://" in entry:
-        reader.fail("helmChartRepositories", entry, PLAIN_OCI_REFUSED)
+        reader.fail("helmChartRepositories", entry, PLAIN_OCI_REFUSED, rule=ACR)
         return None
     match = _LOGIN_SERVER.match(entry.rstrip("/"))
     if not match or not _REPOSITORY_PATH.match(match.group(2)) or len(match.group(2)) > 200:
-        reader.fail("helmChartRepositories", entry, "<registry>.azurecr.io/<path>, the path in lower case (e.g. contoso.azurecr.io/charts)")
+        reader.fail(
+            "helmChartRepositories", entry, "<registry>.azurecr.io/<path>, the path in lower case (e.g. contoso.azurecr.io/charts)",
+            rule=ACR,
+        )
         return None
     registry = registries.get(match.group(1))
     if registry is None:
-        reader.fail("helmChartRepositories", entry, "a path in one of the registries listed in containerRegistries")
+        reader.fail("helmChartRepositories", entry, "a path in one of the registries listed in containerRegistries", rule=ACR)
         return None
     return HelmChartRepository(registry=registry, path=match.group(2))
 
@@ -98,13 +102,13 @@ def bootstrap_chart(reader: ConfigReader, charts: ChartSettings, wanted: str, re
     if repository is None or not _CHART_NAME.match(chart):
         reader.fail(
             "bootstrapChart", wanted,
-            "<registry>.azurecr.io/<path>/<chart> where <registry>.azurecr.io/<path> is one of helmChartRepositories",
+            "<registry>.azurecr.io/<path>/<chart> where <registry>.azurecr.io/<path> is one of helmChartRepositories", rule=ACR,
         )
         return None
     if revision == "HEAD" or not re.match(r"^v?[0-9]", revision):
-        reader.problems.append(
+        reader.refuse(
             f"{PROJECT}:bootstrapTargetRevision = {revision!r}: with bootstrapChart, the chart version to sync "
-            "(e.g. 1.2.0); a chart has no HEAD"
+            "(e.g. 1.2.0); a chart has no HEAD", rule=ARGO_APPLICATIONS
         )
     registry = repository.registry
     if registry.existing_resource_group is None and not pushed:
@@ -113,6 +117,6 @@ def bootstrap_chart(reader: ConfigReader, charts: ChartSettings, wanted: str, re
             f"a chart already in its registry: {registry.name} is created by this stack, so on its first pulumi up no "
             "chart can be there and the bootstrap wait would time out. Run pulumi up without bootstrapApplication (or "
             f"with bootstrapPath), push the chart (helm push <chart>.tgz oci://{repository.url}), then set "
-            f"{PROJECT}:bootstrapChartPushed to true; or take the chart from an existing registry",
+            f"{PROJECT}:bootstrapChartPushed to true; or take the chart from an existing registry", rule=ACR,
         )
     return HelmChart(repository=repository, chart=chart)

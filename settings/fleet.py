@@ -25,6 +25,11 @@ from settings.model import (
 )
 from settings.reader import ConfigReader, has_invisible_characters
 from settings.rules import (
+    AZURE_NAMES,
+    EXTENSION,
+    FLEET,
+    KUBERNETES_NAMES,
+    PULUMI,
     is_azure_region,
     is_cluster_name,
     is_dns_label,
@@ -52,7 +57,7 @@ def fleet_settings(reader: ConfigReader, cluster: ClusterSettings, argocd: ArgoC
     access_role = reader.choice("spokeAccessRole", SpokeAccessRole)
 
     def account(key: str, role: str) -> ServiceAccount:
-        name = reader.matching(key, reader.text(key), is_dns_subdomain, "a DNS-1123 subdomain (a-z, 0-9, -, .)")
+        name = reader.matching(key, reader.text(key), is_dns_subdomain, "a DNS-1123 subdomain (a-z, 0-9, -, .)", rule=KUBERNETES_NAMES)
         return ServiceAccount(argocd.namespace, name, key=role)
 
     controller = account("controllerServiceAccount", "application-controller")
@@ -67,13 +72,13 @@ def fleet_settings(reader: ConfigReader, cluster: ClusterSettings, argocd: ArgoC
         reader.fail(
             "argocdInstallMethod", argocd.install_method,
             "helm with spokes: the program must label and annotate the application-controller and server, which "
-            "the AKS extension's settings do not offer",
+            "the AKS extension's settings do not offer", rule=EXTENSION,
         )
     elif not at_least(install.chart_version, MIN_FLEET_ARGO_CD_CHART):
         reader.fail(
             "argocdChartVersion", install.chart_version,
             f"{MIN_FLEET_ARGO_CD_CHART} or newer with spokes (Argo CD v3.2.0+): argocd-k8s-auth azure, which reaches the spokes, broke "
-            "in earlier releases (argo-cd#22122, #22884, #23878)",
+            "in earlier releases (argo-cd#22122, #22884, #23878)", rule=FLEET,
         )
     taken = {argocd.repo_server.name: "repoServerServiceAccount", server.name: "serverServiceAccount"}
     if isinstance(install, HelmInstall) and install.commit_server:
@@ -81,7 +86,7 @@ def fleet_settings(reader: ConfigReader, cluster: ClusterSettings, argocd: ArgoC
     if controller.name in taken:
         reader.fail(
             "controllerServiceAccount", controller.name,
-            f"a name other than {taken[controller.name]}'s: each component its own account",
+            f"a name other than {taken[controller.name]}'s: each component its own account", rule=FLEET,
         )
     return FleetSettings(spokes=spokes, access_role=access_role, controller=controller, server=server)
 
@@ -92,14 +97,14 @@ def _spoke(reader: ConfigReader, entry: dict[str, Any], argocd: ArgoCdSettings) 
     where = f"spokes[{name!r}]" if isinstance(name, str) else "spokes"
     problems_before = len(reader.problems)
 
-    def refuse(field: str, value: object, accepted: str) -> None:
-        reader.problems.append(f"{PROJECT}:{where}.{field} = {str(value)[:120]!r}: expected {accepted}")
+    def refuse(field: str, value: object, accepted: str, rule: str = FLEET) -> None:
+        reader.refuse(f"{PROJECT}:{where}.{field} = {str(value)[:120]!r}: expected {accepted}", rule=rule)
 
     unknown = sorted(set(entry) - SPOKE_FIELDS)
     if unknown:
         refuse("fields", unknown, f"only {sorted(SPOKE_FIELDS)}: {_SPOKE_FORM}")
     if not (isinstance(name, str) and is_dns_label(name) and len(name) <= MAX_SPOKE_NAME and name != "in-cluster"):
-        refuse("name", name, f"a DNS-1123 label of at most {MAX_SPOKE_NAME} characters (not in-cluster)")
+        refuse("name", name, f"a DNS-1123 label of at most {MAX_SPOKE_NAME} characters (not in-cluster)", KUBERNETES_NAMES)
     source = _source(entry, refuse)
     labels = _labels(entry.get("labels", {}), refuse)
     bootstrap = entry.get("bootstrap", False)
@@ -120,7 +125,7 @@ def _source(entry: dict[str, Any], refuse: Any) -> AdoptedSpoke | CreatedSpoke |
         return None
     if location is not None:
         if not (isinstance(location, str) and is_azure_region(location)):
-            refuse("location", location, "an Azure region name in lower case without spaces, e.g. northeurope")
+            refuse("location", location, "an Azure region name in lower case without spaces, e.g. northeurope", AZURE_NAMES)
             return None
         return CreatedSpoke(location=location)
     if not isinstance(existing, dict) or set(existing) != EXISTING_FIELDS:
@@ -129,10 +134,10 @@ def _source(entry: dict[str, Any], refuse: Any) -> AdoptedSpoke | CreatedSpoke |
     group, cluster = existing["resourceGroup"], existing["clusterName"]
     valid = True
     if not (isinstance(group, str) and is_resource_group_name(group)):
-        refuse("existing.resourceGroup", group, "an Azure resource group name (1-90 letters, digits, -_.())")
+        refuse("existing.resourceGroup", group, "an Azure resource group name (1-90 letters, digits, -_.())", AZURE_NAMES)
         valid = False
     if not (isinstance(cluster, str) and is_cluster_name(cluster)):
-        refuse("existing.clusterName", cluster, "an AKS cluster name (1-63 letters, digits, - and _)")
+        refuse("existing.clusterName", cluster, "an AKS cluster name (1-63 letters, digits, - and _)", AZURE_NAMES)
         valid = False
     return AdoptedSpoke(resource_group=group, cluster_name=cluster) if valid else None
 
@@ -143,9 +148,11 @@ def _labels(labels: Any, refuse: Any) -> tuple[tuple[str, str], ...]:
         return ()
     for key, value in labels.items():
         if not _is_label_key(key) or key.startswith(_RESERVED_LABEL_PREFIX):
-            refuse(f"labels.{key}", value, f"Kubernetes label keys ([prefix/]name), none under {_RESERVED_LABEL_PREFIX}")
+            refuse(f"labels.{key}", value, f"Kubernetes label keys ([prefix/]name), none under {_RESERVED_LABEL_PREFIX}",
+                   KUBERNETES_NAMES)
         elif not (isinstance(value, str) and _LABEL_VALUE.match(value) and not has_invisible_characters(value)):
-            refuse(f"labels.{key}", value, "a string label value (at most 63 letters, digits, -_.), quoted in YAML")
+            refuse(f"labels.{key}", value, "a string label value (at most 63 letters, digits, -_.), quoted in YAML",
+                   KUBERNETES_NAMES)
     return tuple(sorted((str(key), str(value)) for key, value in labels.items()))
 
 
@@ -159,16 +166,16 @@ def _is_label_key(key: object) -> bool:
 def _refuse_duplicates(reader: ConfigReader, spokes: tuple[Spoke, ...], cluster: ClusterSettings) -> None:
     names = Counter(spoke.name for spoke in spokes)
     for name in sorted(n for n, count in names.items() if count > 1):
-        reader.problems.append(f"{PROJECT}:spokes names {name!r} more than once: each spoke once")
+        reader.refuse(f"{PROJECT}:spokes names {name!r} more than once: each spoke once", rule=PULUMI)
     adopted = Counter(
         (spoke.source.resource_group.lower(), spoke.source.cluster_name.lower())
         for spoke in spokes if isinstance(spoke.source, AdoptedSpoke)
     )
     for group, name in sorted(key for key, count in adopted.items() if count > 1):
-        reader.problems.append(f"{PROJECT}:spokes adopts {group}/{name} more than once: each cluster once")
+        reader.refuse(f"{PROJECT}:spokes adopts {group}/{name} more than once: each cluster once", rule=PULUMI)
     hub = cluster.existing
     if hub and (hub.resource_group.lower(), hub.name.lower()) in adopted:
-        reader.problems.append(
+        reader.refuse(
             f"{PROJECT}:spokes adopts the hub cluster {hub.resource_group}/{hub.name}: Argo CD already deploys there "
-            "(https://kubernetes.default.svc)"
+            "(https://kubernetes.default.svc)", rule=FLEET
         )

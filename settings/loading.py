@@ -16,9 +16,15 @@ from settings.model import PROJECT, ConfigError, ExtensionInstall, ServiceAccoun
 from settings.reader import CREDENTIAL_WORDS, ConfigReader, compact
 from settings.rules import (
     CREDENTIAL_ENV_VARS,
+    DEVOPS,
+    EXTENSION,
+    KUBERNETES_NAMES,
     MAX_FEDERATED_CREDENTIALS,
     MIN_NODES_FOR_EXTENSION_HA,
+    NO_PAT,
     PAT_FREE_OPTIONS,
+    SCHEMA,
+    WORKLOAD_IDENTITY,
     is_dns_label,
     is_dns_subdomain,
     is_issuer_url,
@@ -53,14 +59,14 @@ def load_settings(config: pulumi.Config | None = None, stack: str | None = None)
     charts = chart_settings(reader)
     argocd = argocd_settings(reader, azure_devops, charts)
     additional_issuers = tuple(
-        reader.matching("additionalIssuers", issuer, is_issuer_url, "HTTPS OIDC issuer URLs")
+        reader.matching("additionalIssuers", issuer, is_issuer_url, "HTTPS OIDC issuer URLs", rule=WORKLOAD_IDENTITY)
         for issuer in reader.strings("additionalIssuers")
     )
     additional_accounts = []
     for text in reader.strings("additionalServiceAccounts"):
         account = _parse_service_account(text)
         if account is None:
-            reader.fail("additionalServiceAccounts", text, '"namespace/name" (DNS-1123 names)')
+            reader.fail("additionalServiceAccounts", text, '"namespace/name" (DNS-1123 names)', rule=KUBERNETES_NAMES)
         else:
             additional_accounts.append(account)
 
@@ -109,18 +115,18 @@ def _refuse_credentials(reader: ConfigReader, every_key: Mapping[str, str]) -> N
     for full_key in sorted(every_key):
         namespace, _, key = full_key.partition(":")
         if namespace in (PROJECT, "azuredevops", "kubernetes") and CREDENTIAL_WORDS.search(compact(key)):
-            reader.problems.append(f"{full_key} is set: {PAT_FREE_OPTIONS}")
+            reader.refuse(f"{full_key} is set: {PAT_FREE_OPTIONS}", rule=NO_PAT)
     for variable in CREDENTIAL_ENV_VARS:
         if os.environ.get(variable):
-            reader.problems.append(
-                f"environment variable {variable} is set: the Azure DevOps provider would use it; {PAT_FREE_OPTIONS}"
+            reader.refuse(
+                f"environment variable {variable} is set: the Azure DevOps provider would use it; {PAT_FREE_OPTIONS}", rule=NO_PAT
             )
 
 
 # Keys this program read once and no longer does, with what replaced them: a stack that still sets one is told why.
 RETIRED_KEYS = {
     "azureDevOpsAccessLevel": "the identity's entitlement is always Basic, the one access level that reads code "
-    "(Stakeholder gets 401/403, docs/facts.md#azure-devops); remove the key",
+    "(Stakeholder gets 401/403); remove the key",
 }
 
 
@@ -131,20 +137,20 @@ def _refuse_unknown_keys(reader: ConfigReader, every_key: Mapping[str, str]) -> 
         if namespace != PROJECT or key in declared or CREDENTIAL_WORDS.search(key.lower()):
             continue
         if key in RETIRED_KEYS:
-            reader.problems.append(f"{full_key} is retired: {RETIRED_KEYS[key]}")
+            reader.refuse(f"{full_key} is retired: {RETIRED_KEYS[key]}", rule=DEVOPS)
             continue
         close = difflib.get_close_matches(key, sorted(declared), n=1)
         hint = f"did you mean {close[0]}?" if close else "see Pulumi.yaml for every key"
-        reader.problems.append(f"{full_key} is not a key this program reads: {hint}")
+        reader.refuse(f"{full_key} is not a key this program reads: {hint}", rule=SCHEMA)
 
 
 def _refuse_a_second_region(reader: ConfigReader, every_key: Mapping[str, str], location: str) -> None:
     """Every resource is given `location` explicitly, so azure-native:location would be silently ignored."""
     provider_location = every_key.get("azure-native:location")
     if provider_location is not None and provider_location.strip() != location:
-        reader.problems.append(
+        reader.refuse(
             f"azure-native:location = {provider_location!r} differs from {PROJECT}:location = {location!r}: the program "
-            f"puts every resource in {PROJECT}:location; remove azure-native:location (or make it the same)"
+            f"puts every resource in {PROJECT}:location; remove azure-native:location (or make it the same)", rule=SCHEMA
         )
 
 
@@ -154,15 +160,15 @@ def _check_cross_field_rules(reader: ConfigReader, settings: Settings) -> None:
         reader.fail(
             "nodeCount", cluster.node_count,
             f"at least {MIN_NODES_FOR_EXTENSION_HA} with extensionHighAvailability true (redis-ha spreads over 4 nodes), "
-            "or set extensionHighAvailability false",
+            "or set extensionHighAvailability false", rule=EXTENSION,
         )
     subjects = Counter(account.subject for account in settings.trusted_service_accounts)
     for subject in sorted(s for s, count in subjects.items() if count > 1):
-        reader.problems.append(f"{PROJECT}:additionalServiceAccounts repeats {subject}: each service account once")
+        reader.refuse(f"{PROJECT}:additionalServiceAccounts repeats {subject}: each service account once", rule=WORKLOAD_IDENTITY)
     if settings.federated_credential_count > MAX_FEDERATED_CREDENTIALS:
-        reader.problems.append(
+        reader.refuse(
             f"{PROJECT}:additionalIssuers/additionalServiceAccounts need {settings.federated_credential_count} federated "
             f"credentials ({len(settings.trusted_service_accounts)} service accounts x "
             f"{1 + len(settings.additional_issuers)} issuers), but one managed identity holds at most "
-            f"{MAX_FEDERATED_CREDENTIALS}: split the clusters over several stacks, each with its own identity"
+            f"{MAX_FEDERATED_CREDENTIALS}: split the clusters over several stacks, each with its own identity", rule=WORKLOAD_IDENTITY
         )

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from settings.model import PROJECT
+from settings.rules import SCHEMA
 
 # Control, zero-width/bidi format, surrogate and line-separator characters. Azure DevOps refuses control characters
 # and surrogates in names (naming-restrictions docs); none belongs in any value here, and invisible ones make two
@@ -54,8 +55,12 @@ class ConfigReader:
         self.declared = declared
         self.problems: list[str] = []
 
-    def fail(self, key: str, value: object, accepted: str) -> None:
-        self.problems.append(f"{PROJECT}:{key} = {mask(key, value)}: expected {accepted}")
+    def fail(self, key: str, value: object, accepted: str, *, rule: str) -> None:
+        """Refuse `value` of `key`, saying what is accepted and which rule (a docs/facts.md anchor) says so."""
+        self.refuse(f"{PROJECT}:{key} = {mask(key, value)}: expected {accepted}", rule=rule)
+
+    def refuse(self, message: str, *, rule: str) -> None:
+        self.problems.append(f"{message} [{rule}]")
 
     def _raw(self, key: str) -> str | None:
         return self._config.get(key)
@@ -69,10 +74,10 @@ class ConfigReader:
         default = self._default(key)
         if value is None or value.strip() == "":
             if "default" not in self.declared[key]:
-                self.problems.append(f"{PROJECT}:{key} is required (set it with `pulumi config set {key} ...`)")
+                self.refuse(f"{PROJECT}:{key} is required (set it with `pulumi config set {key} ...`)", rule=SCHEMA)
             return str(default or "")
         if has_invisible_characters(value.strip()):
-            self.fail(key, value, PRINTABLE)
+            self.fail(key, value, PRINTABLE, rule=SCHEMA)
             return str(default or "")
         return value.strip()
 
@@ -84,7 +89,7 @@ class ConfigReader:
         text = value.strip()
         # ASCII digits only: int() would also take "1_000", "١٢" and thousands of digits.
         if not re.fullmatch(r"-?[0-9]{1,9}", text) or not low <= int(text) <= high:
-            self.fail(key, value, f"a whole number from {low} to {high}")
+            self.fail(key, value, f"a whole number from {low} to {high}", rule=SCHEMA)
             return default
         return int(text)
 
@@ -96,7 +101,7 @@ class ConfigReader:
         lowered = value.strip().lower()
         if lowered in ("true", "false"):
             return lowered == "true"
-        self.fail(key, value, "true or false")
+        self.fail(key, value, "true or false", rule=SCHEMA)
         return default
 
     def strings(self, key: str) -> tuple[str, ...]:
@@ -104,7 +109,7 @@ class ConfigReader:
         value = self._raw(key)
         if value is None or value.strip() in ("", "[]"):
             if "default" not in self.declared[key]:
-                self.problems.append(f"{PROJECT}:{key} is required: a list with at least one entry")
+                self.refuse(f"{PROJECT}:{key} is required: a list with at least one entry", rule=SCHEMA)
             return tuple(self._default(key) or ())
         parsed: Any = None  # not a list: refused below
         if not value.lstrip().startswith(("[", "{", '"')):
@@ -114,11 +119,11 @@ class ConfigReader:
         with contextlib.suppress(ValueError, RecursionError):
             parsed = parsed if parsed is not None else json.loads(value)
         if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
-            self.fail(key, value, "a list of strings (YAML sequence under the key, or comma-separated text)")
+            self.fail(key, value, "a list of strings (YAML sequence under the key, or comma-separated text)", rule=SCHEMA)
             return ()
         invisible = [item for item in parsed if has_invisible_characters(item.strip())]
         for item in invisible:
-            self.fail(key, item, PRINTABLE)
+            self.fail(key, item, PRINTABLE, rule=SCHEMA)
         return () if invisible else tuple(item.strip() for item in parsed)
 
     def objects(self, key: str) -> tuple[dict[str, Any], ...]:
@@ -130,23 +135,26 @@ class ConfigReader:
         with contextlib.suppress(ValueError, RecursionError):
             parsed = json.loads(value)
         if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
-            self.fail(key, value, "a list of objects (a YAML sequence of mappings under the key)")
+            self.fail(key, value, "a list of objects (a YAML sequence of mappings under the key)", rule=SCHEMA)
             return ()
         return tuple(parsed)
 
-    def choice(self, key: str, choices: type[Choice], refused: Mapping[str, str] | None = None) -> Choice:
-        """One member of `choices`; a value in `refused` is refused with its reason instead of the plain list."""
+    def choice(
+        self, key: str, choices: type[Choice], refused: Mapping[str, str] | None = None, refused_rule: str = SCHEMA,
+    ) -> Choice:
+        """One member of `choices`; a value in `refused` is refused with its reason (and `refused_rule`) instead of the
+        plain list."""
         value = self.text(key)
         reasons = refused or {}
         if value in reasons:
-            self.fail(key, value, reasons[value])
+            self.fail(key, value, reasons[value], rule=refused_rule)
         elif value not in {member.value for member in choices}:
-            self.fail(key, value, "one of " + ", ".join(member.value for member in choices))
+            self.fail(key, value, "one of " + ", ".join(member.value for member in choices), rule=SCHEMA)
         else:
             return choices(value)
         return choices(self._default(key))
 
-    def matching(self, key: str, value: str, check: Callable[[str], bool], accepted: str) -> str:
+    def matching(self, key: str, value: str, check: Callable[[str], bool], accepted: str, *, rule: str) -> str:
         if not check(value):
-            self.fail(key, value, accepted)
+            self.fail(key, value, accepted, rule=rule)
         return value

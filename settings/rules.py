@@ -5,6 +5,25 @@ from __future__ import annotations
 import hashlib
 import re
 
+# The rule each refusal enforces, as the section of docs/facts.md that cites it upstream: every message names one.
+SCHEMA = "Pulumi.yaml config schema"
+AZURE_NAMES = "docs/facts.md#azure-names"
+AZURE_RBAC = "docs/facts.md#azure-rbac"
+AKS_VERSIONS = "docs/facts.md#aks-cluster-and-kubernetes-versions"
+KUBERNETES_NAMES = "docs/facts.md#kubernetes-names"
+WORKLOAD_IDENTITY = "docs/facts.md#entra-workload-identity"
+DEVOPS = "docs/facts.md#azure-devops"
+NO_PAT = "docs/facts.md#azuredevops-provider"
+ARGO_SECRETS = "docs/facts.md#argo-cd-repository-secrets"
+ARGO_VERSIONS = "docs/facts.md#argo-cd-versions-and-bugs"
+ARGO_APPLICATIONS = "docs/facts.md#argo-cd-applications"
+EXTENSION = "docs/facts.md#aks-argo-cd-extension"
+HYDRATOR = "docs/facts.md#source-hydrator"
+ACR = "docs/facts.md#acr-helm-charts"
+SSO = "docs/facts.md#entra-sso"
+FLEET = "docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet"
+PULUMI = "docs/facts.md#pulumi"
+
 # One managed identity holds at most 20 federated credentials (docs/facts.md#entra-workload-identity).
 MAX_FEDERATED_CREDENTIALS = 20
 MIN_NODES_FOR_EXTENSION_HA = 4

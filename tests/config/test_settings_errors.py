@@ -3,6 +3,7 @@ namespaced key and what is accepted, before a single resource is registered."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -282,6 +283,9 @@ def test_bad_value_is_refused_by_key_before_anything_is_registered(
     assert namespaced in message
     assert accepted in message
     assert registered == []
+    # Each refusal names the rule it enforces: a section of docs/facts.md (which cites it upstream), or the schema.
+    problems = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert problems and all(re.search(r" \[(docs/facts\.md#[a-z0-9-]+|Pulumi\.yaml config schema)\]$", p) for p in problems)
 
 
 def test_pat_in_the_environment_is_refused_before_anything_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
