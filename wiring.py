@@ -12,7 +12,7 @@ import pulumi
 
 from components.argocd_extension import ArgoCdExtension, ArgoCdExtensionArgs
 from components.argocd_registration import BootstrapArgs, RepositoryRegistrationArgs
-from components.argocd_release import ArgoCdRelease, ArgoCdReleaseArgs, FleetServiceAccountsArgs
+from components.argocd_release import ArgoCdRelease, ArgoCdReleaseArgs, ServiceAccountIdentityArgs
 from components.argocd_sign_in import SingleSignOnArgs, url_address, url_root_path
 from components.cluster import AksCluster, AksClusterArgs, ClusterFacts, look_up_cluster
 from components.devops_access import AzureDevOpsAccessArgs, RepositoryGrantArgs
@@ -242,30 +242,50 @@ def bootstrap_args(
     return args
 
 
+def argocd_identities(
+    settings: Settings, client_id: pulumi.Input[str], single_sign_on: SingleSignOnArgs | None,
+    fleet_client_id: pulumi.Input[str] | None,
+) -> dict[str, ServiceAccountIdentityArgs]:
+    """Which identity each Argo CD component runs as, decided here and nowhere else (by ArgoCdReleaseArgs key):
+    - the repo-server, and the hydrator's commit-server, as the stack's identity;
+    - argocd-server as the fleet identity when there are spokes (it shows their pods' logs; Entra sign-in then names its
+      app registration only in oidc.config, and the app's credential trusts the same account), else as the sign-in
+      app registration, else as nothing;
+    - the application-controller as the fleet identity when there are spokes.
+    The federated credentials trust exactly these accounts (Settings.trusted_service_accounts, the fleet's and the
+    sign-in app's), which the settings name once."""
+    argocd = settings.argocd
+    accounts = {"repo_server": ServiceAccountIdentityArgs(name=argocd.repo_server.name, client_id=client_id)}
+    if argocd.commit_server:
+        accounts["commit_server"] = ServiceAccountIdentityArgs(name=argocd.commit_server.name, client_id=client_id)
+    server_client_id = fleet_client_id if fleet_client_id is not None else single_sign_on["client_id"] if single_sign_on else None
+    if server_client_id is not None:
+        accounts["server"] = ServiceAccountIdentityArgs(name=argocd.server.name, client_id=server_client_id)
+    if settings.fleet and fleet_client_id is not None:
+        accounts["application_controller"] = ServiceAccountIdentityArgs(name=settings.fleet.controller.name, client_id=fleet_client_id)
+    return accounts
+
+
 def argocd_release_args(
-    settings: Settings, helm: HelmInstall, client_id: pulumi.Input[str], bootstrap: BootstrapArgs | None,
+    settings: Settings, helm: HelmInstall, identities: dict[str, ServiceAccountIdentityArgs], bootstrap: BootstrapArgs | None,
     single_sign_on: SingleSignOnArgs | None,
-    fleet: FleetServiceAccountsArgs | None = None,
 ) -> ArgoCdReleaseArgs:
     args = ArgoCdReleaseArgs(
         namespace=settings.argocd.namespace,
         release_name=helm.release_name,
         chart_version=helm.chart_version,
-        client_id=client_id,
-        repo_server_service_account=settings.argocd.repo_server.name,
+        repo_server=identities["repo_server"],
         registrations=registrations(settings),
     )
-    if helm.commit_server:
-        args["commit_server_service_account"] = helm.commit_server.name
+    for key in ("commit_server", "server", "application_controller"):
+        if key in identities:
+            args[key] = identities[key]  # type: ignore[literal-required]
     if bootstrap:
         args["bootstrap"] = bootstrap
     if settings.charts.repositories:
         args["reads_container_registries"] = True
     if single_sign_on:
-        args["server_service_account"] = settings.argocd.server.name
         args["single_sign_on"] = single_sign_on
-    if fleet:
-        args["fleet"] = fleet
     return args
 
 
@@ -314,9 +334,8 @@ def install_argocd(
     )
     match settings.argocd.install:
         case HelmInstall() as helm:
-            fleet = settings.fleet
-            accounts = fleet_service_accounts(fleet, fleet_client_id) if fleet and fleet_client_id is not None else None
-            return ArgoCdRelease("argocd", argocd_release_args(settings, helm, client_id, bootstrap, single_sign_on, accounts), opts)
+            identities = argocd_identities(settings, client_id, single_sign_on, fleet_client_id)
+            return ArgoCdRelease("argocd", argocd_release_args(settings, helm, identities, bootstrap, single_sign_on), opts)
         case ExtensionInstall() as extension:
             return ArgoCdExtension(
                 "argocd", argocd_extension_args(settings, extension, cluster, client_id, bootstrap, single_sign_on), opts,
@@ -350,14 +369,6 @@ def fleet_identity_args(
     """The fleet identity trusts the hub's application-controller and server, from the hub's issuer only: spokes add
     role assignments, never federated credentials."""
     return _identity_trusting(settings, resource_group_name, {"cluster": issuer_url}, fleet.trusted_service_accounts)
-
-
-def fleet_service_accounts(fleet: FleetSettings, client_id: pulumi.Input[str]) -> FleetServiceAccountsArgs:
-    return FleetServiceAccountsArgs(
-        client_id=client_id,
-        controller_service_account=fleet.controller.name,
-        server_service_account=fleet.server.name,
-    )
 
 
 def spoke_args(

@@ -31,44 +31,40 @@ INSTALL_TIMEOUT_SECONDS = 900
 RESTART_ON_IDENTITY_ANNOTATION = "argocd-aks-wi/client-id"
 
 
-class FleetServiceAccountsArgs(TypedDict):
-    """Who reaches the spokes: the fleet identity's client ID and the exact service accounts it trusts."""
+class ServiceAccountIdentityArgs(TypedDict):
+    """One Argo CD component's service account, and the identity it runs as through workload identity."""
 
+    name: str
+    """Exact name of the service account: the federated credential trusting it names this account in its subject."""
     client_id: pulumi.Input[str]
-    """Client ID of the fleet identity (known once its federated credentials exist)."""
-    controller_service_account: str
-    """Exact name of argocd-application-controller's service account."""
-    server_service_account: str
-    """Exact name of argocd-server's service account (it shows spoke pod logs; Entra SSO may trust it too)."""
+    """Client ID the account is annotated with (known once that identity's federated credentials exist)."""
 
 
 class ArgoCdReleaseArgs(TypedDict):
-    """The chart, where it goes, and the identity its repo-server (and commit-server) run as."""
+    """The chart, where it goes, and the identity each of its components that needs one runs as."""
 
     namespace: str
     """Namespace Argo CD runs in (created by this component)."""
     release_name: str
     """Helm release name; it fixes the names of Argo CD's objects."""
     chart_version: str
-    """argo-cd chart version (8.3.1 or newer: older ones ship Argo CD with broken Azure DevOps workload identity)."""
-    client_id: pulumi.Input[str]
-    """Client ID of the managed identity, from WorkloadIdentity (known once its credentials exist)."""
-    repo_server_service_account: str
-    """Exact name of the repo-server's service account; the federated credential must trust this name."""
-    commit_server_service_account: NotRequired[str]
-    """Turns the Source Hydrator on: its commit-server runs as the identity under this service account."""
+    """argo-cd chart version (see docs/facts.md#argo-cd-versions-and-bugs for the oldest that works)."""
+    repo_server: ServiceAccountIdentityArgs
+    """The repo-server, which reads the repositories."""
+    commit_server: NotRequired[ServiceAccountIdentityArgs]
+    """Turns the Source Hydrator on: the commit-server, which pushes the hydrated manifests."""
+    server: NotRequired[ServiceAccountIdentityArgs]
+    """argocd-server, when it runs as an identity (Entra sign-in, or a fleet's spokes); needed with single_sign_on."""
+    application_controller: NotRequired[ServiceAccountIdentityArgs]
+    """The application-controller, when it reaches spoke clusters."""
     registrations: list[RepositoryRegistrationArgs]
     """Repositories and credential templates to register."""
     bootstrap: NotRequired[BootstrapArgs]
     """An Application that proves access; absent, none is created."""
     reads_container_registries: NotRequired[bool]
     """Helm charts come from Azure Container Registry: the repo-server asks Entra for an ACR token, not an ARM one."""
-    server_service_account: NotRequired[str]
-    """Exact name of argocd-server's service account; with single_sign_on the app's federated credential trusts it."""
     single_sign_on: NotRequired[SingleSignOnArgs]
     """Entra sign-in through an app registration argocd-server uses with workload identity; absent, it is off."""
-    fleet: NotRequired[FleetServiceAccountsArgs]
-    """The application-controller and server run as the fleet identity, to reach spoke clusters; absent, they do not."""
 
 
 class ArgoCdRelease(pulumi.ComponentResource):
@@ -99,11 +95,9 @@ class ArgoCdRelease(pulumi.ComponentResource):
             version=args["chart_version"],
             repository_opts=helm.RepositoryOptsArgs(repo=ARGO_HELM_REPOSITORY),
             namespace=self.namespace,
-            # The client ID is known only once the federated credentials exist, so the pods cannot ask Entra for
-            # a token before the identity trusts them.
-            # With spokes the fleet's server values win: its annotation carries the managed identity's client ID,
-            # while sign-in names the app registration's in oidc.config (fleet_helm_values).
-            values=helm_values(args) | fleet_helm_values(args.get("fleet")),
+            # Each client ID is known only once its federated credentials exist, so the pods cannot ask Entra for a
+            # token before the identity trusts them.
+            values=helm_values(args),
             atomic=True,
             cleanup_on_fail=True,
             timeout=INSTALL_TIMEOUT_SECONDS,
@@ -132,32 +126,36 @@ def chart_fullname(release_name: str) -> str:
     return release_name if "argocd" in release_name else f"{release_name}-argocd"
 
 
-def workload_identity_service_account(service_account: str, client_id: pulumi.Input[str]) -> dict[str, Any]:
-    """Chart values for one Argo CD component that must run as the identity."""
+def workload_identity_service_account(account: ServiceAccountIdentityArgs) -> dict[str, Any]:
+    """Chart values for one Argo CD component that runs as an identity."""
     return {
         "serviceAccount": {
             "create": True,
-            "name": service_account,
-            "annotations": {WI_CLIENT_ID_ANNOTATION: client_id},
+            "name": account["name"],
+            "annotations": {WI_CLIENT_ID_ANNOTATION: account["client_id"]},
         },
         "podLabels": {WI_USE_LABEL: "true"},
-        "podAnnotations": {RESTART_ON_IDENTITY_ANNOTATION: client_id},
+        "podAnnotations": {RESTART_ON_IDENTITY_ANNOTATION: account["client_id"]},
     }
 
 
+# The chart's key for each component that may run as an identity.
+_CHART_COMPONENTS = {"repo_server": "repoServer", "server": "server", "application_controller": "controller"}
+
+
 def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
-    """argo-cd chart values: only the repo-server (and the hydrator's commit-server) get the identity; with single
-    sign-on, argocd-server runs as the sign-in app registration."""
-    client_id = args["client_id"]
+    """argo-cd chart values: each component given an identity runs as it (the caller decides which); with the
+    hydrator, the commit-server too; with single sign-on, argocd-server's oidc.config names the app registration."""
     values: dict[str, Any] = {
-        "repoServer": workload_identity_service_account(args["repo_server_service_account"], client_id),
+        chart_key: workload_identity_service_account(args[key])  # type: ignore[literal-required]
+        for key, chart_key in _CHART_COMPONENTS.items() if key in args
     }
     configs: dict[str, Any] = {}
     if args.get("reads_container_registries"):
         values["repoServer"]["env"] = [{"name": ACR_TOKEN_RESOURCE_ENV, "value": ACR_TOKEN_RESOURCE}]
-    commit_server_service_account = args.get("commit_server_service_account")
-    if commit_server_service_account is not None:
-        values["commitServer"] = {"enabled": True, **workload_identity_service_account(commit_server_service_account, client_id)}
+    commit_server = args.get("commit_server")
+    if commit_server is not None:
+        values["commitServer"] = {"enabled": True, **workload_identity_service_account(commit_server)}
         configs["params"] = {
             "hydrator.enabled": "true",
             # The chart sets this same value itself from chart 8.1.2 on (argo-helm#3367), so it is redundant
@@ -166,9 +164,8 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
         }
     sign_in = args.get("single_sign_on")
     if sign_in is not None:
-        if "server_service_account" not in args:
-            raise ValueError("ArgoCdRelease: single_sign_on needs server_service_account, the account the app's credential trusts")
-        values["server"] = workload_identity_service_account(args["server_service_account"], sign_in["client_id"])
+        if "server" not in args:
+            raise ValueError("ArgoCdRelease: single_sign_on needs server, the account the app's federated credential trusts")
         configs["cm"] = {"url": sign_in["url"], "oidc.config": oidc_config(sign_in["client_id"], sign_in["tenant_id"])}
         if url_root_path(sign_in["url"]):
             configs.setdefault("params", {})["server.rootpath"] = url_root_path(sign_in["url"])
@@ -178,16 +175,3 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
     if configs:
         values["configs"] = configs
     return values
-
-
-def fleet_helm_values(fleet: FleetServiceAccountsArgs | None) -> dict[str, Any]:
-    """With spokes: the application-controller and server run as the fleet identity
-    (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet). The server's annotation carries the managed identity's
-    client ID; Entra SSO names its app registration's client ID in oidc.config instead, and the app's federated
-    credential trusts the same server service account, so both work from one account (README, Fleet)."""
-    if fleet is None:
-        return {}
-    return {
-        "controller": workload_identity_service_account(fleet["controller_service_account"], fleet["client_id"]),
-        "server": workload_identity_service_account(fleet["server_service_account"], fleet["client_id"]),
-    }

@@ -21,8 +21,7 @@ def release(**extra: object) -> ProgramRun:
         namespace="gitops",
         release_name="gitops",
         chart_version="10.3.3",
-        client_id=CLIENT_ID,
-        repo_server_service_account="gitops-reader",
+        repo_server={"name": "gitops-reader", "client_id": CLIENT_ID},
         registrations=[{"key": "repo-manifests", "url": REPOSITORY, "secret_type": SecretType.REPOSITORY}],
     )
     args.update(extra)  # type: ignore[typeddict-item]
@@ -57,7 +56,7 @@ def test_the_kubernetes_objects_use_the_provider_passed_in_options() -> None:
 
 
 def test_the_hydrator_turns_on_the_commit_server_as_the_identity() -> None:
-    values = release(commit_server_service_account="gitops-writer").one(RELEASE).inputs["values"]
+    values = release(commit_server={"name": "gitops-writer", "client_id": CLIENT_ID}).one(RELEASE).inputs["values"]
     assert values["commitServer"]["serviceAccount"]["name"] == "gitops-writer"
     assert values["configs"]["params"] == {"hydrator.enabled": "true", "commit.server": "gitops-argocd-commit-server:8086"}
 
@@ -70,3 +69,10 @@ def test_the_chart_names_its_objects_like_argo_helm(release_name: str, fullname:
 def test_without_bootstrap_no_application_is_created() -> None:
     run = release()
     assert run.of_type(APPLICATION) == [] and len(run.of_type(SECRET)) == 1
+
+
+def test_single_sign_on_without_a_server_account_is_refused() -> None:
+    sign_in = {"client_id": "app", "tenant_id": "tenant", "url": "https://argocd.example.com", "group_roles": {},
+               "disable_local_admin": False}
+    with pytest.raises(Exception, match="single_sign_on needs server"):
+        release(single_sign_on=sign_in)
