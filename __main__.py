@@ -57,7 +57,7 @@ sign_in_app = (
     EntraSingleSignOn("sso", single_sign_on_app_args(settings, cluster.oidc_issuer_url))
     if settings.argocd.single_sign_on else None
 )
-# Fleet: a second identity for the application-controller and server, which reach the spokes (README, Fleet).
+# Fleet: a second identity for the application-controller and server, which reach the spokes (docs/fleet.md).
 fleet_identity = (
     WorkloadIdentity(
         "argocd-fleet", fleet_identity_args(settings, settings.fleet, group.name, cluster.oidc_issuer_url),

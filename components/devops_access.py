@@ -135,7 +135,7 @@ class AzureDevOpsAccess(pulumi.ComponentResource):
         # which runs those two together; that older name stays an alias, so a stack deployed with it updates its
         # grants in place. Two grants share the alias only when their older names were the same. That is harmless
         # unless a stack still holds the older name: then the engine refuses the second claim at preview, which is
-        # better than taking the deployed grant for the other repository (README, Troubleshooting).
+        # better than taking the deployed grant for the other repository (README, Troubleshooting: "Duplicate resource alias").
         grants: list[pulumi.CustomResource] = []
         for project_name, repositories in by_project.items():
             # One Output for the project's ID, shared by its repositories (each `.id` would lift a new one).

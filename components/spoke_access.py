@@ -179,7 +179,7 @@ def cluster_secret_config(client_id: str, tenant_id: str, certificate_authority:
                 "AAD_ENVIRONMENT_NAME": "AzurePublicCloud",
                 "AAD_SERVER_APPLICATION_ID": AKS_ENTRA_SERVER_APP_ID,
                 # Named here rather than left to what the webhook injects into the pod: right whichever client ID
-                # the server's service account carries (README, Fleet: Entra SSO).
+                # the server's service account carries (docs/fleet.md).
                 "AZURE_CLIENT_ID": client_id,
                 "AZURE_TENANT_ID": tenant_id,
             },
