@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from components.argocd_extension import EXTENSION_NAMESPACE, ArgoCdExtension, ArgoCdExtensionArgs
+from components.argocd_extension import ArgoCdExtension, ArgoCdExtensionArgs
 from components.vocabulary import SecretType
 from harness import EXTENSION, SECRET
 from tools.offline.engine import ProgramRun, run_components
@@ -43,7 +43,7 @@ def test_it_goes_on_the_given_cluster_into_the_argocd_namespace() -> None:
     assert (installed["clusterName"], installed["resourceGroupName"], installed["extensionType"]) == (
         "aks-shared", "rg-shared", "Microsoft.ArgoCD",
     )
-    assert installed["scope"]["cluster"]["releaseNamespace"] == EXTENSION_NAMESPACE
+    assert installed["scope"]["cluster"]["releaseNamespace"] == "argocd"
 
 
 def test_a_pinned_version_turns_minor_auto_upgrade_off() -> None:
@@ -60,4 +60,4 @@ def test_further_settings_pass_through_but_never_override_the_identity() -> None
 def test_the_repository_secrets_wait_for_the_extension() -> None:
     run = extension()
     (secret,) = run.of_type(SECRET)
-    assert secret.input("metadata.namespace") == EXTENSION_NAMESPACE and run.depends_on(secret, run.one(EXTENSION))
+    assert secret.input("metadata.namespace") == "argocd" and run.depends_on(secret, run.one(EXTENSION))

@@ -8,7 +8,6 @@ import pytest
 
 from components.argocd_release import ArgoCdRelease, ArgoCdReleaseArgs, chart_fullname
 from components.vocabulary import SecretType
-from components.workload_identity import WI_CLIENT_ID_ANNOTATION, WI_USE_LABEL
 from harness import APPLICATION, NAMESPACE, RELEASE, SECRET
 from tools.offline.engine import ProgramRun, run_components
 
@@ -37,8 +36,10 @@ def test_only_the_repo_server_runs_as_the_identity_by_its_exact_service_account(
     values = release().one(RELEASE).inputs["values"]
     assert set(values) == {"repoServer"}
     repo_server = values["repoServer"]
-    assert repo_server["serviceAccount"] == {"create": True, "name": "gitops-reader", "annotations": {WI_CLIENT_ID_ANNOTATION: CLIENT_ID}}
-    assert repo_server["podLabels"] == {WI_USE_LABEL: "true"}
+    assert repo_server["serviceAccount"] == {
+        "create": True, "name": "gitops-reader", "annotations": {"azure.workload.identity/client-id": CLIENT_ID},
+    }
+    assert repo_server["podLabels"] == {"azure.workload.identity/use": "true"}
 
 
 def test_the_release_installs_the_pinned_chart_atomically_into_its_namespace() -> None:

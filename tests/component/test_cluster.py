@@ -5,7 +5,6 @@ from __future__ import annotations
 import yaml
 
 from components.cluster import AksCluster, AksClusterArgs
-from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
 from components.vocabulary import KubeloginMode, PrincipalType
 from harness import CLUSTER, GET_CLUSTER, ROLE_ASSIGNMENT
 from tools.offline.engine import ProgramRun, run_components
@@ -66,7 +65,7 @@ def test_the_kubeconfig_runs_kubelogin_in_the_mode_given_and_holds_no_credential
     config = yaml.safe_load(provider.inputs["kubeconfig"])
     user = config["users"][0]["user"]
     assert set(user) == {"exec"}
-    assert user["exec"]["args"] == ["get-token", "--login", "workloadidentity", "--server-id", AKS_ENTRA_SERVER_APP_ID]
+    assert user["exec"]["args"] == ["get-token", "--login", "workloadidentity", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]
     assert "kubeconfig" in provider.secret_paths
 
 

@@ -6,7 +6,7 @@ import itertools
 
 import pulumi_random as random
 
-from components.workload_identity import TOKEN_EXCHANGE_AUDIENCE, WorkloadIdentity, WorkloadIdentityArgs
+from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 from harness import CREDENTIAL, IDENTITY
 from tools.offline.engine import ProgramRun, run_components
 
@@ -35,7 +35,7 @@ def test_one_credential_per_issuer_and_subject_with_the_exchange_audience() -> N
     credentials = identity().of_type(CREDENTIAL)
     found = {(c.inputs["issuer"], c.inputs["subject"]) for c in credentials}
     assert found == {(issuer, subject) for issuer in ISSUERS.values() for subject in SUBJECTS.values()}
-    assert all(c.inputs["audiences"] == [TOKEN_EXCHANGE_AUDIENCE] for c in credentials)
+    assert all(c.inputs["audiences"] == ["api://AzureADTokenExchange"] for c in credentials)
 
 
 def test_credentials_are_named_by_keys_not_by_the_subject_text() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from components.cluster import ExistingClusterError
-from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
 from components.spoke_access import SPOKE_ROLE_DEFINITIONS
 from components.vocabulary import SpokeAccessRole
 from harness import (
@@ -218,7 +217,7 @@ def test_the_secret_runs_argocd_k8s_auth_as_the_fleet_identity(fleet: ProgramRun
     assert exec_config["env"] == {
         "AAD_LOGIN_METHOD": "workloadidentity",
         "AAD_ENVIRONMENT_NAME": "AzurePublicCloud",
-        "AAD_SERVER_APPLICATION_ID": AKS_ENTRA_SERVER_APP_ID,
+        "AAD_SERVER_APPLICATION_ID": "6dae42f8-4368-4678-94ff-3960e28e3630",  # AKS's Entra server app
         "AZURE_CLIENT_ID": generated(fleet, "clientId of argocd-fleet-identity"),
         "AZURE_TENANT_ID": TENANT,
     }

@@ -364,7 +364,6 @@ def test_esc_environment_for_people_reads_the_stack_outputs_of_this_project() ->
 
 
 def test_esc_kubeconfig_signs_in_through_kubelogin_with_no_stored_credential() -> None:
-    from components.kubeconfig import AKS_ENTRA_SERVER_APP_ID
 
     values = load(ESC_KUBECTL)["values"]
     kubeconfig = values["kubeconfig"]
@@ -372,7 +371,7 @@ def test_esc_kubeconfig_signs_in_through_kubelogin_with_no_stored_credential() -
     assert set(user["user"]) == {"exec"}, "no token, client certificate, key or password"
     execution = user["user"]["exec"]
     assert execution["command"] == "kubelogin"
-    assert execution["args"] == ["get-token", "--login", "azurecli", "--server-id", AKS_ENTRA_SERVER_APP_ID]
+    assert execution["args"] == ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]
     assert execution["interactiveMode"] == "Never"
     [cluster] = kubeconfig["clusters"]
     assert set(cluster["cluster"]) == {"server", "certificate-authority-data"}
