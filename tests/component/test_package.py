@@ -1,4 +1,4 @@
-"""Issue 11: the components as a Pulumi package any language can use, checked through the SDK's own schema analyzer
+"""The components as a Pulumi package any language can use, checked through the SDK's own schema analyzer
 (what `pulumi package add` runs), without the Pulumi CLI."""
 
 from __future__ import annotations

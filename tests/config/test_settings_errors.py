@@ -1,4 +1,4 @@
-"""Issue 2 (settings), 3 and 4 (refusals): every bad value stops the run with one ConfigError that names the
+"""Every bad value stops the run with one ConfigError that names the
 namespaced key and what is accepted, before a single resource is registered."""
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ BAD_VALUES = [
     pytest.param({"nodeCuont": 3}, "nodeCuont", "did you mean nodeCount?", id="typo-node-count"),
     pytest.param({"repositorys": [REPO]}, "repositorys", "did you mean repositories?", id="typo-repositories"),
     pytest.param({"zzzzzz": "1"}, "zzzzzz", "see Pulumi.yaml for every key", id="unknown-key-without-close-match"),
-    # --- Extension (issue 3) -------------------------------------------------------------------------
+    # --- Extension -------------------------------------------------------------------------
     pytest.param({"argocdInstallMethod": "operator"}, "argocdInstallMethod", "one of helm, extension",
                  id="install-method-unknown"),
     pytest.param(
@@ -242,7 +242,7 @@ BAD_VALUES = [
         {**EXTENSION, "sourceHydrator": True}, "sourceHydrator", "false with argocdInstallMethod extension",
         id="source-hydrator-with-extension",
     ),
-    # --- Federated credentials and proof of access (issue 4) ------------------------------------------
+    # --- Federated credentials and proof of access ------------------------------------------
     pytest.param(
         {"additionalIssuers": [f"https://westeurope.oic.prod-aks.azure.com/t/{n}/" for n in range(20)]},
         "additionalIssuers/additionalServiceAccounts", "at most 20: split the clusters over several stacks",

@@ -1,4 +1,4 @@
-"""Issue 11: the settings' seams, tested directly: one region, the schema as the only home of defaults, the adapter
+"""The settings' seams, tested directly: one region, the schema as the only home of defaults, the adapter
 over Pulumi's private config listing, and plain-text lists as `pulumi new` writes them."""
 
 from __future__ import annotations

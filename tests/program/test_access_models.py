@@ -1,4 +1,4 @@
-"""Issue 4: access models, many repositories and projects, many clusters on one identity, the Source Hydrator,
+"""Access models, many repositories and projects, many clusters on one identity, the Source Hydrator,
 the bootstrap Application that proves access, and the order in which a destroy removes things."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13: Helm charts from Azure Container Registry and Entra sign-in to Argo CD, both through workload identity,
+"""Helm charts from Azure Container Registry and Entra sign-in to Argo CD, both through workload identity,
 each wiring asserted by value on the mock engine (preview=False), and every refusal named before any resource."""
 
 from __future__ import annotations

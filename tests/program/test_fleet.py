@@ -1,4 +1,4 @@
-"""Issue 15: one Argo CD hub deploys to many AKS spokes with no secret anywhere, asserted by value on the mock engine.
+"""One Argo CD hub deploys to many AKS spokes with no secret anywhere, asserted by value on the mock engine.
 
 The tests own their spokes (SPOKES below, on top of tests/stacks/dev.yaml): none reads Pulumi.fleet.yaml.
 """

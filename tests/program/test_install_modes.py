@@ -1,4 +1,4 @@
-"""Issue 3: new or existing cluster x Helm or the AKS extension, each by value, and the refusals."""
+"""New or existing cluster x Helm or the AKS extension, each by value, and the refusals."""
 
 from __future__ import annotations
 

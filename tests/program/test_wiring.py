@@ -1,4 +1,4 @@
-"""Issue 2: the core stack's wiring, asserted by value on what each provider would receive (preview=False)."""
+"""The core stack's wiring, asserted by value on what each provider would receive (preview=False)."""
 
 from __future__ import annotations
 

@@ -47,3 +47,27 @@ def test_every_relative_link_and_anchor_resolves(document: Path) -> None:
 def test_the_readme_is_for_users_and_short() -> None:
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 300
+
+
+def tracked_text_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [ROOT / name for name in listed if (ROOT / name).suffix in {".py", ".md", ".yaml", ".yml", ".txt", ".toml", ""}]
+
+
+def test_nothing_cites_a_file_outside_the_repository() -> None:
+    offending = [
+        str(path.relative_to(ROOT)) for path in tracked_text_files()
+        if path.is_file() and re.search(r"FACTS\.md|\.\./shared", path.read_text(errors="replace"))
+    ]
+    assert offending == [], "cite docs/facts.md instead"
+
+
+def test_every_cited_fact_anchor_exists() -> None:
+    facts = (ROOT / "docs" / "facts.md").read_text()
+    anchors = {re.sub(r"[^a-z0-9 -]", "", heading.lower()).strip().replace(" ", "-") for heading in re.findall(r"^## (.+)$", facts, re.M)}
+    anchors |= set(re.findall(r'<a id="([^"]+)"></a>', facts))
+    cited = {
+        anchor for path in tracked_text_files() if path.is_file()
+        for anchor in re.findall(r"docs/facts\.md#([a-z0-9-]+)", path.read_text(errors="replace"))
+    }
+    assert cited and cited <= anchors, sorted(cited - anchors)
