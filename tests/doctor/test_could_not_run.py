@@ -88,13 +88,17 @@ def test_an_unexpected_failure_is_one_line_too(world: World, doctor) -> None:
 @pytest.mark.parametrize("argv", [["--help"], ["dev", "--outputs", "missing.json"]])
 def test_scripts_doctor_helps_and_without_az_exits_2(argv: list[str], tmp_path: Path) -> None:
     """The wrapper itself, on a PATH holding only what scripts/env.sh needs (no az, no pulumi): --help works,
-    anything else exits 2 in one line. The project's .venv is already there (scripts/test made it)."""
+    anything else exits 2 in one line. The project's .venv is already there (scripts/test made it), with the uv that
+    made it: the one on the PATH, or the one env.sh bootstrapped into .uv/, whichever this clone has."""
     tools = tmp_path / "bin"
     tools.mkdir()
     for tool in ("bash", "dirname", "cat", "sha256sum", "cut", "python3"):
         found = shutil.which(tool)
         assert found, tool
         (tools / tool).symlink_to(found)
+    uv = shutil.which("uv") or str(ROOT / ".uv" / "bin" / "uv")
+    assert Path(uv).exists(), "scripts/test installs with a uv on the PATH or in .uv/"
+    (tools / "uv").symlink_to(uv)
     env = {"PATH": str(tools), "HOME": str(tmp_path)}
     done = subprocess.run(["bash", str(ROOT / "scripts" / "doctor"), *argv], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)

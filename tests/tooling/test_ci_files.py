@@ -157,7 +157,7 @@ def test_every_action_is_at_a_major_that_runs_on_node24(path: Path) -> None:
 
 SHELL_FILES = [
     path for path in [ROOT / ".ci" / "run", *sorted((ROOT / "scripts").iterdir()), *sorted((ROOT / "tools" / "bench").iterdir())]
-    if path.read_text().startswith("#!/usr/bin/env bash") or path.suffix == ".sh"
+    if path.is_file() and (path.read_text().startswith("#!/usr/bin/env bash") or path.suffix == ".sh")
 ]
 
 

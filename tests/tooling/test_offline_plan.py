@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -121,30 +119,6 @@ def test_scripts_plan_checks_its_arguments_before_installing_anything(
     assert message in done.stderr
     if status == 2:
         assert done.stderr.startswith(message)
-
-
-def test_readme_documents_every_config_key() -> None:
-    readme = (ROOT / "README.md").read_text()
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert [key for key in declared if f"| `{key}` |" not in readme] == []
-
-
-def test_readme_configuration_rows_say_what_the_schema_says() -> None:
-    """Each row is the schema's type, default and description: the table is Pulumi.yaml's, rendered."""
-    readme = (ROOT / "README.md").read_text()
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-
-    def default(spec: dict[str, Any]) -> str:
-        if "default" not in spec:
-            return "*required*"
-        value = spec["default"]
-        # Booleans, lists and the empty string as YAML/JSON writes them; other values as they are.
-        return f"`{json.dumps(value)}`" if isinstance(value, (bool, list)) or value == "" else f"`{value}`"
-
-    for key, spec in declared.items():
-        kind = f"array of {spec['items']['type']}" if spec["type"] == "array" else spec["type"]
-        row = f"| `{key}` | {kind} | {default(spec)} | {spec['description']} |"
-        assert row in readme, f"README row for {key} differs from Pulumi.yaml; expected:\n{row}"
 
 
 def test_mermaid_outlines_the_critical_path_of_pulumi_up(tmp_path: Path) -> None:

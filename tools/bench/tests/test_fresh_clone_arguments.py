@@ -1,12 +1,14 @@
-"""tools/bench/fresh_clone checks its arguments before it clones or installs anything."""
+"""tools/bench/fresh_clone checks its arguments before it clones or installs anything. A benchmark's own test, outside
+the default run: `python -m pytest tools/bench/tests` (tools/bench/run runs it first)."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from harness import ROOT
+ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = ROOT / "tools" / "bench" / "fresh_clone"
 
