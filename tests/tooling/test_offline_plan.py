@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import ORG, ROOT, run_program, stack_file
+from harness import ROOT, stack_file
 from tools.offline import plan
 from tools.offline.engine import ProgramRun, stack_files
 
@@ -119,36 +119,6 @@ def test_scripts_plan_checks_its_arguments_before_installing_anything(
     assert message in done.stderr
     if status == 2:
         assert done.stderr.startswith(message)
-
-
-def test_mermaid_outlines_the_critical_path_of_pulumi_up(tmp_path: Path) -> None:
-    assert plan.main(["--stack-file", str(stack_file("dev")), "--out", str(tmp_path)]) == 0
-    classes = (tmp_path / "plan-dev.mmd").read_text().splitlines()[-1]
-    assert classes.startswith("  class ") and classes.endswith(" critical")
-    on_path = set(classes.split()[1].split(","))
-    assert {"ncluster_aks", "nargocd_release", "nargocd_bootstrap"} <= on_path
-    assert "nargocd_wi_identity" not in on_path and "ndevops_entitlement" not in on_path
-
-
-def test_names_that_differ_only_in_punctuation_are_two_nodes() -> None:
-    """devops-platform/team-apps-read and devops-platform-team/apps-read both read "devops_platform_team_apps_read"
-    as Mermaid ids; drawn as one node, the diagram would merge the two grants."""
-    run = run_program("dev", overrides={"repositories": [f"{ORG}/platform/_git/team-apps", f"{ORG}/platform-team/_git/apps"]})
-    declared = re.findall(r'^\s+(n\w+)\["', plan.render_mermaid(run), re.MULTILINE)
-    assert len(declared) == len(set(declared)) == len([r for r in run.resources if r.custom])
-    # Numbered by URN, not by registration order (which varies between runs), so each resource keeps its id.
-    custom = [r for r in run.resources if r.custom]
-    assert plan._node_ids(custom) == plan._node_ids(reversed(custom))
-
-
-def test_a_double_quote_in_a_name_does_not_end_its_mermaid_label() -> None:
-    run = run_program("dev", overrides={"repositories": [f"{ORG}/gitops/_git/team%22apps"]})
-    assert '"GitPermissions<br/>devops-gitops/team#quot;apps-read"' in plan.render_mermaid(run)
-
-
-def test_plan_text_reports_no_unneeded_edge_on_the_critical_path(dev_plan: str) -> None:
-    section = dev_plan.split("━━ Critical path", 1)[1].split("━━ Stack outputs", 1)[0]
-    assert "unneeded edges on the critical path: none" in section
 
 
 def test_the_plan_reads_the_same_on_every_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,8 @@ Pulumi creates a resource as soon as everything it waits for exists, so a `pulum
 long as the heaviest chain of dependencies. Each resource type is weighted by `PROVISIONING_SECONDS`
 (typical time until what depends on it can use it; every figure says where it comes from, and most are
 estimates: replace them with measured ones after a real `pulumi up`). The result is compared with the
+lower bound no ordering can beat. `scripts/plan` does not print it, since most figures are estimates; the tests use it
+for what holds under any plausible figures: which resources lie on the path and which edges put them there. The
 lower bound no ordering can beat:
 
     cluster (0 for an adopted one) -> Argo CD install -> repository secret -> first sync

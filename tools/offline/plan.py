@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.offline.critical_path import critical_path, summary
 from tools.offline.engine import (
     ROOT,
     ProgramRun,
@@ -154,9 +153,6 @@ def render_text(run: ProgramRun) -> str:
         out.append(f"  ⟨{flow.label}⟩")
         out.extend(f"      → {place}" for place in flow.consumers)
     out.append("")
-    out.append("━━ Critical path of `pulumi up` (typical provisioning times, tools/offline/critical_path.py)")
-    out.extend(f"  {line}" for line in summary(run))
-    out.append("")
     out.append("━━ Stack outputs")
     for name, value in sorted(run.stack_outputs.items()):
         masked = name in run.secret_outputs
@@ -191,7 +187,7 @@ def _label(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
-def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
+def render_mermaid(run: ProgramRun) -> str:
     """A flowchart of the resources by component, edges labelled with the chained output they carry."""
     shown = {r.urn: r for r in run.resources if r.custom}
     node = _node_ids(shown.values())
@@ -212,10 +208,6 @@ def render_mermaid(run: ProgramRun, highlight: Iterable[Resource] = ()) -> str:
             )
             arrow = f" -->|{', '.join(labels)}| " if labels else " --> "
             lines.append(f"  {node[source.urn]}{arrow}{node[resource.urn]}")
-    critical = [node[r.urn] for r in highlight]
-    if critical:
-        lines.append("  classDef critical stroke:#d33,stroke-width:3px")
-        lines.append(f"  class {','.join(critical)} critical")
     return "\n".join(lines) + "\n"
 
 
@@ -255,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         diagram = out / f"plan-{stack}.mmd"
-        diagram.write_text(render_mermaid(run, highlight=critical_path(run).resources))
-        print(f"\nMermaid diagram of the graph (critical path outlined in red): {diagram}\n")
+        diagram.write_text(render_mermaid(run))
+        print(f"\nMermaid diagram of the graph: {diagram}\n")
     return status
 
 
