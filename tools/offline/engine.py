@@ -26,13 +26,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import Stack, massage, run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.stack import Stack
 
 from settings import split_repository_url
 from settings.schema import PROJECT, declared_config
@@ -627,7 +627,7 @@ def _record(
     # set_mocks creates the root stack only when none exists (forget the previous run's first), and registers
     # it at once, on this thread's event loop (which an earlier asyncio.run in a test session may have unset).
     runtime_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-    _ensure_event_loop()
+    loop = _event_loop()
     # As the language host that `pulumi up` runs does (docs/facts.md#pulumi): when a run fails, the Outputs that
     # waited on the failure are never observed, and asyncio would log each one with its traceback at exit.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -642,15 +642,16 @@ def _record(
     gc.set_threshold(threshold[0], threshold[1], 100)
     try:
         with _project_on_path():
-            # Runs the program, then waits for every outstanding registration and Output, as `pulumi up` does.
-            _sync_await(run_pulumi_func(body))
+            # Runs the program, then waits for every outstanding registration and Output, as `pulumi up` does
+            # (the SDK's own entry point for programs under mocks).
+            pulumi.runtime.test(body)()
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
     root = runtime_settings.get_root_resource()
     assert isinstance(root, Stack), "set_mocks installs a root Stack"
     secret_outputs: set[str] = set()
-    stack_outputs = _unwrap_secrets(_sync_await(_resolve(massage(root.outputs, []))), "", secret_outputs)
+    stack_outputs = _unwrap_secrets(loop.run_until_complete(_resolve(root.outputs)), "", secret_outputs)
     return ProgramRun(
         resources=list(monitor.recorded),
         stack_outputs=stack_outputs,
@@ -660,6 +661,18 @@ def _record(
         stack=stack,
         config=config,
     )
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop, made if it has none (an earlier asyncio.run in a test session unsets it)."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
 
 
 def end_runs() -> None:
