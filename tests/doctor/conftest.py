@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +23,35 @@ class Run:
     err: str
 
     def lines(self) -> list[str]:
-        return [line.strip() for line in self.out.splitlines()]
+        """The printed lines, each finding's identifier left off."""
+        return [re.sub(r"  \[[a-z0-9-]+\]$", "", line.strip()) for line in self.out.splitlines()]
 
-    def finding(self, summary: str) -> list[str]:
-        """The finding's line and its cause and fix lines, as printed."""
-        lines = self.lines()
+    def findings(self) -> list[tuple[str, str]]:
+        """Every finding's identifier and its status (ok, broken, skipped, unknown), in the order printed."""
+        return [
+            (match[2], STATUS_OF[match[1]])
+            for match in re.finditer(r"^\s+(\S) .*  \[([a-z0-9-]+)\]$", self.out, re.M)
+        ]
+
+    def found(self, finding: str) -> Found:
+        """One finding by its identifier: its status, and the fix it prints (a command or config key, not prose)."""
+        lines = [line.strip() for line in self.out.splitlines()]
         for index, line in enumerate(lines):
-            if line[2:] == summary:
-                following = [rest for rest in lines[index + 1:index + 3] if rest.startswith(("cause:", "fix:"))]
-                return [line, *following]
-        raise AssertionError(f"no finding {summary!r} in:\n{self.out}")
+            if line.endswith(f"  [{finding}]"):
+                fix = next((rest.removeprefix("fix:").strip() for rest in lines[index + 1:index + 3] if rest.startswith("fix:")), "")
+                return Found(STATUS_OF[line[0]], line[2:].removesuffix(f"  [{finding}]"), fix)
+        raise AssertionError(f"no finding {finding!r} in:\n{self.out}")
+
+
+# The symbols the doctor prints before each finding (tools/doctor/report.py SYMBOLS), by status.
+STATUS_OF = {"✓": "ok", "✗": "broken", "–": "skipped", "?": "unknown"}
+
+
+@dataclass(frozen=True)
+class Found:
+    status: str
+    summary: str
+    fix: str
 
 
 @pytest.fixture(scope="session")

@@ -11,22 +11,18 @@ def test_oidc_issuer_off_names_the_az_aks_update_flag(world: World, doctor) -> N
     world.aks["oidcIssuerProfile"] = {"enabled": False}
     run = doctor()
     assert run.code == 1
-    assert run.finding("OIDC issuer off") == [
-        "✗ OIDC issuer off",
-        "cause: the cluster publishes no OIDC issuer, so Entra cannot verify its service-account tokens",
-        f"fix:   {AKS_UPDATE} --enable-oidc-issuer",
-    ]
+    found = run.found("oidc-issuer-off")
+    assert found.status == "broken"
+    assert found.fix == f"{AKS_UPDATE} --enable-oidc-issuer"
 
 
 def test_workload_identity_off_names_the_az_aks_update_flag(world: World, doctor) -> None:
     world.aks["securityProfile"] = {"workloadIdentity": {"enabled": False}}
     run = doctor()
     assert run.code == 1
-    assert run.finding("workload identity off") == [
-        "✗ workload identity off",
-        "cause: without it no webhook injects the token file and client ID into Argo CD's pods",
-        f"fix:   {AKS_UPDATE} --enable-workload-identity",
-    ]
+    found = run.found("workload-identity-off")
+    assert found.status == "broken"
+    assert found.fix == f"{AKS_UPDATE} --enable-workload-identity"
 
 
 def test_a_recreated_cluster_with_a_new_issuer_asks_for_pulumi_up(world: World, doctor) -> None:
@@ -35,35 +31,27 @@ def test_a_recreated_cluster_with_a_new_issuer_asks_for_pulumi_up(world: World, 
     world.token_issuer = new_issuer
     run = doctor()
     assert run.code == 1
-    assert run.finding(f"the stack's oidcIssuerUrl differs from the cluster's issuer {new_issuer}") == [
-        f"✗ the stack's oidcIssuerUrl differs from the cluster's issuer {new_issuer}",
-        f"cause: the stack last saw {ISSUER}: the cluster was recreated or changed since the last pulumi up, "
-        "so the federated credentials trust an issuer that no longer signs tokens",
-        "fix:   pulumi up -s dev",
-    ]
-    assert run.finding(f"no federated credential trusts the issuer {new_issuer}")[1] == f"cause: the credentials trust {ISSUER}"
+    found = run.found("issuer-output-stale")
+    assert found.status == "broken"
+    assert found.fix == "pulumi up -s dev"
+    assert run.found("issuer-not-trusted").status == "broken"
 
 
 def test_an_issuer_without_its_trailing_slash_is_named_as_the_difference(world: World, doctor) -> None:
     world.credentials[0]["issuer"] = ISSUER.rstrip("/")
     run = doctor()
     assert run.code == 1
-    assert run.finding(f"no federated credential trusts the issuer {ISSUER}") == [
-        f"✗ no federated credential trusts the issuer {ISSUER}",
-        f"cause: a credential trusts {ISSUER.rstrip('/')}, which differs only in the trailing slash: Entra compares issuers exactly",
-        "fix:   pulumi up -s dev",
-    ]
+    found = run.found("issuer-not-trusted")
+    assert found.status == "broken"
+    assert found.fix == "pulumi up -s dev"
     # Entra agrees: the exchange fails with the code the doctor explains.
-    assert "✗ Entra refused the exchange: AADSTS70021" in run.lines()
+    assert ("exchange-refused-aadsts70021", "broken") in run.findings()
 
 
 def test_unreadable_credentials_are_a_question_mark_not_a_verdict(world: World, doctor) -> None:
     world.credentials_readable = False
     run = doctor()
     assert run.code == 2
-    assert run.finding("cannot list the identity's federated credentials") == [
-        "? cannot list the identity's federated credentials",
-        "cause: az identity federated-credential list failed: ERROR: (AuthorizationFailed) The client does not have "
-        "authorization to perform action",
-        "fix:   you need Reader on the identity argocd-wi-dev-rg/argocd-wi-identity",
-    ]
+    found = run.found("credentials-unreadable")
+    assert found.status == "unknown"
+    assert found.fix == "you need Reader on the identity argocd-wi-dev-rg/argocd-wi-identity"

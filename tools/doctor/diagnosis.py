@@ -51,9 +51,12 @@ def _run_links(context: Context) -> list[Check]:
             if any(finding.status is Status.BROKEN for finding in found):
                 context.broken_links.add(link)
         except KubeError as error:
-            checks.append(unknown(link, "could not read the cluster", f"Kubernetes answered {error.status}: {error.reason}"))
+            checks.append(unknown(
+                link, "cluster-unreadable",
+                "could not read the cluster", f"Kubernetes answered {error.status}: {error.reason}",
+            ))
         except requests.RequestException as error:
-            checks.append(unknown(link, "could not reach Azure DevOps", type(error).__name__))
+            checks.append(unknown(link, "devops-unreachable", "could not reach Azure DevOps", type(error).__name__))
     return checks
 
 

@@ -37,6 +37,8 @@ EXIT_COULD_NOT_RUN = 2
 class Check:
     link: int
     """Which link of the chain (1-6, LINKS) this check belongs to."""
+    finding: str
+    """Stable identifier of what was found (docs/doctor.md lists them): what scripts and tests match on, not the prose."""
     summary: str
     """One line: what holds, or what is broken."""
     status: Status = Status.OK
@@ -46,20 +48,20 @@ class Check:
     """The exact command or config key that repairs it."""
 
 
-def ok(link: int, summary: str) -> Check:
-    return Check(link, summary)
+def ok(link: int, finding: str, summary: str) -> Check:
+    return Check(link, finding, summary)
 
 
-def broken(link: int, summary: str, cause: str, fix: str) -> Check:
-    return Check(link, summary, Status.BROKEN, cause, fix)
+def broken(link: int, finding: str, summary: str, cause: str, fix: str) -> Check:
+    return Check(link, finding, summary, Status.BROKEN, cause, fix)
 
 
-def skipped(link: int, summary: str, cause: str) -> Check:
-    return Check(link, summary, Status.SKIPPED, cause)
+def skipped(link: int, finding: str, summary: str, cause: str) -> Check:
+    return Check(link, finding, summary, Status.SKIPPED, cause)
 
 
-def unknown(link: int, summary: str, cause: str, fix: str = "") -> Check:
-    return Check(link, summary, Status.UNKNOWN, cause, fix)
+def unknown(link: int, finding: str, summary: str, cause: str, fix: str = "") -> Check:
+    return Check(link, finding, summary, Status.UNKNOWN, cause, fix)
 
 
 class CannotRunError(Exception):
@@ -98,7 +100,7 @@ def render_text(title: str, checks: list[Check]) -> str:
             continue
         lines.append(f"{link}. {name}")
         for check in in_link:
-            lines.append(f"  {SYMBOLS[check.status]} {check.summary}")
+            lines.append(f"  {SYMBOLS[check.status]} {check.summary}  [{check.finding}]")
             if check.cause:
                 lines.append(f"      cause: {check.cause}")
             if check.fix:
@@ -122,6 +124,7 @@ def render_json(stack: str | None, checks: list[Check]) -> str:
             {
                 "link": check.link,
                 "linkName": LINKS[check.link],
+                "finding": check.finding,
                 "status": check.status.value,
                 "summary": check.summary,
                 "cause": check.cause or None,

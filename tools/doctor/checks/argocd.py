@@ -34,7 +34,7 @@ def check(context: Context) -> list[Check]:
         if error.status != 403:
             raise
         found.append(unknown(
-            LINK, "cannot read the repository Secrets", f"Kubernetes answered 403: {error.reason}",
+            LINK, "argocd-secrets-unreadable", "cannot read the repository Secrets", f"Kubernetes answered 403: {error.reason}",
             f"kubectl auth can-i list secrets --namespace {context.namespace} must say yes (docs/doctor.md, Permissions)",
         ))
         secrets = None
@@ -54,23 +54,26 @@ def is_safe_version(version: tuple[int, int, int]) -> bool:
 def _version(context: Context) -> Check:
     repo_server = next((workload for workload in context.workloads if workload.role == "repo-server"), None)
     if repo_server is None:
-        return unknown(LINK, "Argo CD version unknown", "no repo-server Deployment (link 2)")
+        return unknown(LINK, "argocd-version-unknown", "Argo CD version unknown", "no repo-server Deployment (link 2)")
     image = repo_server.image
     reference = image.split("@", 1)[0].rsplit("/", 1)[-1]  # registry/path/name:tag@sha256:digest
     tag = reference.rsplit(":", 1)[-1] if ":" in reference else ""
     match = _VERSION.fullmatch(tag) or _VERSION.fullmatch(repo_server.version_label)
     if not match:
-        return unknown(LINK, "Argo CD version unknown", f"neither the image {image!r} nor the version label names a release")
+        return unknown(
+            LINK, "argocd-version-unknown",
+            "Argo CD version unknown", f"neither the image {image!r} nor the version label names a release",
+        )
     version = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
     shown = "v" + ".".join(map(str, version))
     if is_safe_version(version):
-        return ok(LINK, f"Argo CD {shown} (workload identity for Azure DevOps fixed from v3.1.1, v3.0.13)")
+        return ok(LINK, "argocd-version-ok", f"Argo CD {shown} (workload identity for Azure DevOps fixed from v3.1.1, v3.0.13)")
     fix = (
         context.outputs.config_set("argocdChartVersion", "10.3.3") if context.outputs.install_method == "helm"
         else context.outputs.config_set("extensionVersion", "<a version shipping Argo CD v3.1.1 or newer>")
     )
     return broken(
-        LINK, f"Argo CD {shown} is older than the workload-identity floor v3.1.1",
+        LINK, "argocd-version-too-old", f"Argo CD {shown} is older than the workload-identity floor v3.1.1",
         "its Azure DevOps workload identity is broken: tokens cached past expiry (argo-cd#23100) and fetches without "
         "the bearer header (argo-cd#23478)", fix,
     )
@@ -105,7 +108,7 @@ def _secret_for(context: Context, url: str, secrets: list[dict[str, Any]], types
     kind = "push" if exact_type == "repository-write" else "read"
     if not matching:
         return broken(
-            LINK, f"no {exact_type} or {template_type} Secret covers {url}",
+            LINK, "repository-secret-missing", f"no {exact_type} or {template_type} Secret covers {url}",
             f"Argo CD has no registration to {kind} this repository with", context.outputs.pulumi("up"),
         )
     for secret in matching:
@@ -114,7 +117,7 @@ def _secret_for(context: Context, url: str, secrets: list[dict[str, Any]], types
         if present:
             winning = [field for field in present if field in WINNING_CREDENTIALS]
             return broken(
-                LINK, f"Secret {name} ({_type(secret)}) for {url} holds {', '.join(present)}",
+                LINK, "repository-secret-holds-credential", f"Secret {name} ({_type(secret)}) for {url} holds {', '.join(present)}",
                 f"{', '.join(winning)} wins over useAzureWorkloadIdentity, which is then silently ignored" if winning
                 else "a leftover of a credential setup: this program registers repositories with workload identity only",
                 f"kubectl --namespace {context.namespace} patch secret {name} --type=json -p '["
@@ -124,12 +127,12 @@ def _secret_for(context: Context, url: str, secrets: list[dict[str, Any]], types
     name = primary["metadata"]["name"]
     if _field(primary, "useAzureWorkloadIdentity") != "true":
         return broken(
-            LINK, f"Secret {name} for {url} lacks useAzureWorkloadIdentity: \"true\"",
+            LINK, "repository-secret-not-workload-identity", f"Secret {name} for {url} lacks useAzureWorkloadIdentity: \"true\"",
             "without it Argo CD fetches anonymously and Azure DevOps answers 401",
             f"kubectl --namespace {context.namespace} patch secret {name} -p "
             "'{\"stringData\":{\"useAzureWorkloadIdentity\":\"true\"}}'",
         )
-    return ok(LINK, f"Secret {name} ({_type(primary)}) covers {url}: workload identity, no other credential")
+    return ok(LINK, "repository-secret-ok", f"Secret {name} ({_type(primary)}) covers {url}: workload identity, no other credential")
 
 
 def _type(secret: dict[str, Any]) -> str:
@@ -143,7 +146,8 @@ def _bootstrap(context: Context, name: str) -> Check:
         if error.status != 404:
             raise
         return broken(
-            LINK, f"Application {name} not found in {context.namespace}", "the bootstrap Application was never created or was deleted",
+            LINK, "bootstrap-application-missing",
+            f"Application {name} not found in {context.namespace}", "the bootstrap Application was never created or was deleted",
             context.outputs.pulumi("up"),
         )
     status = application.get("status") or {}
@@ -151,11 +155,11 @@ def _bootstrap(context: Context, name: str) -> Check:
     health = (status.get("health") or {}).get("status", "Unknown")
     errors = [c for c in status.get("conditions") or [] if str(c.get("type", "")).endswith("Error")]
     if sync == "Synced" and health == "Healthy" and not errors:
-        return ok(LINK, f"Application {name}: Synced and Healthy")
+        return ok(LINK, "bootstrap-application-synced", f"Application {name}: Synced and Healthy")
     first = errors[0] if errors else {}
     message = str(first.get("message") or "").strip().splitlines()[0][:300] if first else ""
     return broken(
-        LINK, f"Application {name}: {sync}, {health}",
+        LINK, "bootstrap-application-not-synced", f"Application {name}: {sync}, {health}",
         f"{first.get('type')}: {message}" if first else "not synced yet: Argo CD is still trying, or the sync failed",
         "repair the first broken link above, then refresh: "
         f"kubectl --namespace {context.namespace} annotate application {name} argocd.argoproj.io/refresh=hard --overwrite",

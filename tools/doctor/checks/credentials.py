@@ -45,7 +45,7 @@ def check(context: Context) -> list[Check]:
         if isinstance(workload.credentials, str):
             if workload.role == "server":  # the identity's own credentials were reported unreadable by link 1
                 found.append(unknown(
-                    LINK, f"cannot list the federated credentials of {identity_name}",
+                    LINK, "credentials-unreadable", f"cannot list the federated credentials of {identity_name}",
                     f"az ad app federated-credential list failed: {workload.credentials}",
                     "you need to read the app registration in Entra (its owner, or Application.Read.All)",
                 ))
@@ -80,7 +80,7 @@ def _live_workload(
     deployments = context.kube.deployments(namespace, f"{COMPONENT_LABEL}={role}")
     if not deployments:
         return broken(
-            LINK, f"no {role} Deployment in namespace {namespace}",
+            LINK, "deployment-missing", f"no {role} Deployment in namespace {namespace}",
             f"nothing labelled {COMPONENT_LABEL}={role} runs there: Argo CD is not installed in argocdNamespace "
             f"({namespace})" + (", or the Source Hydrator is off" if role == "commit-server" else ""),
             f"kubectl get deployments --all-namespaces -l {COMPONENT_LABEL}={role}; then {context.outputs.pulumi('up')}",
@@ -133,19 +133,22 @@ def _trusted(context: Context, workload: Workload) -> list[Check]:
             cause = f"the credentials trust {', '.join(subjects)}"
             fix = outputs.config_set(workload.config_key, workload.service_account)
         return [broken(
-            LINK, f"{workload.role} runs as {workload.namespace}/{workload.service_account}, "
+            LINK, "subject-not-trusted", f"{workload.role} runs as {workload.namespace}/{workload.service_account}, "
             f"but no federated credential trusts {workload.subject}",
             f"Entra would answer AADSTS70021; {cause}", fix,
         )]
     credential = trusting[0]
     name = credential.get("name")
-    found = [ok(LINK, f"{workload.role} runs as {workload.namespace}/{workload.service_account}; credential {name} trusts it")]
+    found = [ok(
+        LINK, "subject-trusted",
+        f"{workload.role} runs as {workload.namespace}/{workload.service_account}; credential {name} trusts it",
+    )]
     audiences = credential.get("audiences") or []
     if audiences == [TOKEN_EXCHANGE_AUDIENCE]:
-        found.append(ok(LINK, f"credential {name}: audience {TOKEN_EXCHANGE_AUDIENCE}"))
+        found.append(ok(LINK, "audience-ok", f"credential {name}: audience {TOKEN_EXCHANGE_AUDIENCE}"))
     else:
         found.append(broken(
-            LINK, f"credential {name}: audience {audiences} instead of [{TOKEN_EXCHANGE_AUDIENCE!r}]",
+            LINK, "audience-wrong", f"credential {name}: audience {audiences} instead of [{TOKEN_EXCHANGE_AUDIENCE!r}]",
             f"the webhook's token carries the audience {TOKEN_EXCHANGE_AUDIENCE}, and Entra matches it exactly",
             f"az identity federated-credential update --name {name} --identity-name {outputs.identity_name} "
             f"--resource-group {outputs.identity_resource_group} --audiences {TOKEN_EXCHANGE_AUDIENCE}"

@@ -30,7 +30,7 @@ NO_CODE_ACCESS = {"stakeholder", "none"}
 
 def check(context: Context) -> list[Check]:
     if context.devops_token is None:
-        return [skipped(LINK, "Azure DevOps not asked", "no Azure DevOps token: the exchange (link 4) failed")]
+        return [skipped(LINK, "devops-not-asked", "Azure DevOps not asked", "no Azure DevOps token: the exchange (link 4) failed")]
     found = [_known(context)]
     if found[0].status is not Status.OK:
         return found
@@ -59,10 +59,13 @@ def _known(context: Context) -> Check:
     if response.status_code == 200 and not _signed_out(response):
         user = response.json().get("authenticatedUser") or {}
         context.member_id = str(user.get("id") or "")
-        return ok(LINK, f"{outputs.organization_url} knows the identity ({user.get('providerDisplayName') or context.member_id})")
+        return ok(
+            LINK, "devops-knows-identity",
+            f"{outputs.organization_url} knows the identity ({user.get('providerDisplayName') or context.member_id})",
+        )
     principal = outputs.identity_principal_id or "<identityPrincipalId>"
     return broken(
-        LINK, f"{outputs.organization_url} does not accept the identity's token (HTTP {response.status_code})",
+        LINK, "devops-refuses-token", f"{outputs.organization_url} does not accept the identity's token (HTTP {response.status_code})",
         "the identity has no entitlement in the organisation, or the organisation is not connected to the "
         f"identity's tenant {outputs.tenant_id}",
         f"{outputs.pulumi('up')} (it adds the service principal entitlement); check with "
@@ -81,19 +84,23 @@ def _access_level(context: Context, reads_code: bool) -> Check:
     )
     entitlement = _entitlement(context, url) if member_id else None
     if entitlement is None and reads_code:
-        return ok(LINK, "access level not readable, but not Stakeholder: the identity reads a repository below")
+        return ok(
+            LINK, "access-level-not-stakeholder",
+            "access level not readable, but not Stakeholder: the identity reads a repository below",
+        )
     if entitlement is None:
         return unknown(
-            LINK, "access level not readable", "neither the identity nor you may read its entitlement",
+            LINK, "access-level-unreadable", "access level not readable", "neither the identity nor you may read its entitlement",
             f"a Project Collection Administrator can: az devops user show --user {outputs.identity_principal_id or member_id} "
             f"--org {outputs.organization_url}",
         )
     level: dict[str, Any] = entitlement.get("accessLevel") or {}
     licence = str(level.get("accountLicenseType") or "none")
     if licence.lower() not in NO_CODE_ACCESS:
-        return ok(LINK, f"access level {level.get('licenseDisplayName') or licence} (not Stakeholder)")
+        return ok(LINK, "access-level-ok", f"access level {level.get('licenseDisplayName') or licence} (not Stakeholder)")
     return broken(
-        LINK, f"access level {licence}", "Stakeholder (or no licence) cannot read Git repositories: every fetch gets 401/403",
+        LINK, "access-level-stakeholder",
+        f"access level {licence}", "Stakeholder (or no licence) cannot read Git repositories: every fetch gets 401/403",
         f"{outputs.pulumi('up')} (the entitlement is Basic, express in the API); or Organisation settings → Users → "
         "set the identity's access level to Basic",
     )
@@ -130,28 +137,32 @@ def _readable(context: Context, url: str) -> Check:
     outputs = context.outputs
     parts = _repository_api(url)
     if parts is None:
-        return unknown(LINK, f"{url}: not an https://dev.azure.com/<org>/<project>/_git/<repo> URL", "cannot check it")
+        return unknown(
+            LINK, "repository-url-unknown",
+            f"{url}: not an https://dev.azure.com/<org>/<project>/_git/<repo> URL", "cannot check it",
+        )
     project, api = parts
     response = _get(context, api)
     status = response.status_code
     if status == 200 and not _signed_out(response):
         body = response.json()
         context.repository_ids[url] = (str((body.get("project") or {}).get("id")), str(body.get("id")))
-        return ok(LINK, f"can read {url}")
+        return ok(LINK, "repository-readable", f"can read {url}")
     grant_fix = f"{outputs.pulumi('up')} (it grants GenericRead, or Readers membership with accessModel readers)"
     if _signed_out(response):
         return broken(
-            LINK, f"cannot read {url}: HTTP {status}, Azure DevOps wants a sign-in",
+            LINK, "repository-sign-in-wanted", f"cannot read {url}: HTTP {status}, Azure DevOps wants a sign-in",
             "the token is not accepted for this organisation: no Basic licence, or not a member", grant_fix,
         )
     if status == 403:
         return broken(
-            LINK, f"cannot read {url}: HTTP 403", f"the identity may not read project {project}: no GenericRead on the "
+            LINK, "repository-forbidden",
+            f"cannot read {url}: HTTP 403", f"the identity may not read project {project}: no GenericRead on the "
             "repository (accessModel repositories) or not in the project's Readers group (accessModel readers)", grant_fix,
         )
     if status == 404:
         return _not_found(context, url, api, grant_fix)
-    return unknown(LINK, f"cannot read {url}: HTTP {status}", "an answer the doctor does not know how to explain")
+    return unknown(LINK, "repository-unexplained", f"cannot read {url}: HTTP {status}", "an answer the doctor does not know how to explain")
 
 
 def _not_found(context: Context, url: str, api: str, grant_fix: str) -> Check:
@@ -162,16 +173,19 @@ def _not_found(context: Context, url: str, api: str, grant_fix: str) -> Check:
         seen = _get(context, api, person)
         if seen.status_code == 200 and not _signed_out(seen):
             return broken(
-                LINK, f"cannot read {url}: HTTP 404 for the identity", "the repository exists (you can see it); the identity "
+                LINK, "repository-hidden-from-identity",
+                f"cannot read {url}: HTTP 404 for the identity", "the repository exists (you can see it); the identity "
                 "has no read permission on it", grant_fix,
             )
         if seen.status_code == 404:
             return broken(
-                LINK, f"cannot read {url}: HTTP 404", "no repository by that name in the project (you cannot see it either)",
+                LINK, "repository-not-found",
+                f"cannot read {url}: HTTP 404", "no repository by that name in the project (you cannot see it either)",
                 "correct the URL in the config key repositories, then " + context.outputs.pulumi("up"),
             )
     return broken(
-        LINK, f"cannot read {url}: HTTP 404", "the repository does not exist under that name, or the identity may not "
+        LINK, "repository-not-found",
+        f"cannot read {url}: HTTP 404", "the repository does not exist under that name, or the identity may not "
         "read it (Azure DevOps answers both alike)",
         "check the name in the config key repositories; if it is right, " + grant_fix,
     )
@@ -193,15 +207,18 @@ def _pushable(context: Context, url: str) -> Check:
             f"?tokens={quote(security_token, safe='')}&alwaysAllowAdministrators=false&api-version=7.1",
         )
         if response.status_code != 200 or _signed_out(response):
-            return unknown(LINK, f"cannot evaluate push permission on {url}: HTTP {response.status_code}", "no answer to evaluate")
+            return unknown(
+                LINK, "push-unevaluated",
+                f"cannot evaluate push permission on {url}: HTTP {response.status_code}", "no answer to evaluate",
+            )
         allowed[name] = (response.json().get("value") or [False])[0] is True
     missing = [name for name in REQUIRED_TO_PUSH if not allowed[name]]
     if not missing:
         branches = "" if allowed["CreateBranch"] else "; no CreateBranch, so every target branch must exist"
-        return ok(LINK, f"may push to {url} ({', '.join(REQUIRED_TO_PUSH)}{branches}; branch policies not evaluated)")
+        return ok(LINK, "push-allowed", f"may push to {url} ({', '.join(REQUIRED_TO_PUSH)}{branches}; branch policies not evaluated)")
     bits = sum(HYDRATOR_PERMISSIONS[name] for name in missing)
     return broken(
-        LINK, f"may not push to {url}: no {', '.join(missing)}",
+        LINK, "push-denied", f"may not push to {url}: no {', '.join(missing)}",
         "the Source Hydrator's commit-server pushes commits (GenericContribute) and a Git note per commit (ManageNote)",
         f"{outputs.pulumi('up')} (it grants them to hydration targets); by hand: az devops security permission update "
         f"--org {outputs.organization_url} --namespace-id {GIT_NAMESPACE} --subject <identity's group descriptor> "

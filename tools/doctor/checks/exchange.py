@@ -28,19 +28,25 @@ AZURE_DEVOPS_SCOPE = f"{AZURE_DEVOPS_RESOURCE}/.default"
 def check(context: Context) -> list[Check]:
     repo_server = next((workload for workload in context.workloads if workload.role == "repo-server"), None)
     if repo_server is None:
-        return [skipped(LINK, "token exchange not tried", "no repo-server service account to ask a token for (link 2)")]
+        return [skipped(
+            LINK, "exchange-not-tried",
+            "token exchange not tried", "no repo-server service account to ask a token for (link 2)",
+        )]
     try:
         assertion = context.kube.service_account_token(repo_server.namespace, repo_server.service_account)
     except KubeError as error:
         if error.status == 403:
             return [unknown(
-                LINK, f"cannot request a token for {repo_server.subject}",
+                LINK, "exchange-not-requested", f"cannot request a token for {repo_server.subject}",
                 f"your account may not create service-account tokens in {repo_server.namespace}: {error.reason}",
                 f"kubectl auth can-i create serviceaccounts/token --namespace {repo_server.namespace} "
                 "must say yes (docs/doctor.md, Permissions)",
             )]
         if error.status == 404:
-            return [skipped(LINK, "token exchange not tried", f"service account {repo_server.subject} does not exist (link 3)")]
+            return [skipped(
+                LINK, "exchange-not-tried",
+                "token exchange not tried", f"service account {repo_server.subject} does not exist (link 3)",
+            )]
         raise
     context.redact.add(assertion)
     claims = _claims(assertion)
@@ -54,13 +60,13 @@ def check(context: Context) -> list[Check]:
     except ClientAuthenticationError as error:
         return [_explain(context, claims, str(error.message or error))]
     except ServiceRequestError as error:
-        return [unknown(LINK, "cannot reach Entra ID", f"{type(error).__name__}: the token endpoint did not answer")]
+        return [unknown(LINK, "entra-unreachable", "cannot reach Entra ID", f"{type(error).__name__}: the token endpoint did not answer")]
     finally:
         credential.close()
     context.redact.add(token)
     context.devops_token = token
     return [ok(
-        LINK, f"Entra exchanged the token of {claims.get('sub')} for an Azure DevOps token "
+        LINK, "exchange-ok", f"Entra exchanged the token of {claims.get('sub')} for an Azure DevOps token "
         f"(client ID {outputs.identity_client_id})",
     )]
 
@@ -106,7 +112,7 @@ def _explain(context: Context, claims: dict[str, Any], message: str) -> Check:
     }
     entra_words = _first_line(message[match.start():] if match else message)
     cause, fix = causes.get(code, (entra_words, "see the AADSTS code at https://login.microsoftonline.com/error"))
-    return broken(LINK, summary, cause, fix)
+    return broken(LINK, f"exchange-refused-aadsts{code}" if code else "exchange-refused", summary, cause, fix)
 
 
 def _first_line(message: str) -> str:

@@ -31,7 +31,7 @@ def check(context: Context) -> list[Check]:
             if error.status != 404:
                 raise
             found.append(broken(
-                LINK, f"service account {workload.namespace}/{workload.service_account} does not exist",
+                LINK, "service-account-missing", f"service account {workload.namespace}/{workload.service_account} does not exist",
                 f"Deployment {workload.deployment} runs as it, so its pods cannot be created",
                 context.outputs.pulumi("up") if workload.config_key else
                 f"kubectl --namespace {workload.namespace} create serviceaccount {workload.service_account}",
@@ -41,7 +41,7 @@ def check(context: Context) -> list[Check]:
         found.append(_annotation(context, workload, account))
         if not pods:
             found.append(broken(
-                LINK, f"{workload.role}: no running pod",
+                LINK, "pod-not-running", f"{workload.role}: no running pod",
                 f"Deployment {workload.deployment} has no pod that is not terminating",
                 f"kubectl --namespace {workload.namespace} describe deployment {workload.deployment}",
             ))
@@ -61,13 +61,13 @@ def _annotation(context: Context, workload: Workload, account: dict[str, Any]) -
     annotated = ((account.get("metadata") or {}).get("annotations") or {}).get(WI_CLIENT_ID_ANNOTATION)
     name = f"service account {workload.namespace}/{workload.service_account}"
     if annotated == client_id:
-        return ok(LINK, f"{name} carries {WI_CLIENT_ID_ANNOTATION}={client_id}")
+        return ok(LINK, "client-id-annotated", f"{name} carries {WI_CLIENT_ID_ANNOTATION}={client_id}")
     cause = (
         f"it names client ID {annotated}, {workload.identity_name} is {client_id}" if annotated
         else "the annotation is missing, so the webhook does not know which identity to inject"
     )
     return broken(
-        LINK, f"{name} does not carry the identity's client ID", cause,
+        LINK, "client-id-not-annotated", f"{name} does not carry the identity's client ID", cause,
         f"kubectl --namespace {workload.namespace} annotate serviceaccount {workload.service_account} "
         f"{WI_CLIENT_ID_ANNOTATION}={client_id} --overwrite && {_restart(workload)}",
     )
@@ -76,10 +76,10 @@ def _annotation(context: Context, workload: Workload, account: dict[str, Any]) -
 def _labelled(workload: Workload, pods: list[dict[str, Any]]) -> Check:
     unlabelled = [_name(pod) for pod in pods if (pod["metadata"].get("labels") or {}).get(WI_USE_LABEL) != "true"]
     if not unlabelled:
-        return ok(LINK, f"{workload.role}: {len(pods)} pod(s) labelled {WI_USE_LABEL}=true")
+        return ok(LINK, "pods-labelled", f"{workload.role}: {len(pods)} pod(s) labelled {WI_USE_LABEL}=true")
     patch = '{"spec":{"template":{"metadata":{"labels":{"' + WI_USE_LABEL + '":"true"}}}}}'
     return broken(
-        LINK, f"{workload.role}: pod(s) {', '.join(unlabelled)} lack the label {WI_USE_LABEL}=true",
+        LINK, "pods-not-labelled", f"{workload.role}: pod(s) {', '.join(unlabelled)} lack the label {WI_USE_LABEL}=true",
         "the webhook injects the identity only into pods with that label",
         f"kubectl --namespace {workload.namespace} patch deployment {workload.deployment} -p '{patch}'",
     )
@@ -89,9 +89,9 @@ def _started_after_annotation(workload: Workload, account: dict[str, Any], pods:
     annotated_at = annotation_time(account)
     early = [pod for pod in pods if _earlier(_created(pod), annotated_at)]
     if not early:
-        return ok(LINK, f"{workload.role}: pods started after the service account got its client ID")
+        return ok(LINK, "pods-after-annotation", f"{workload.role}: pods started after the service account got its client ID")
     return broken(
-        LINK, f"{workload.role}: pod(s) {', '.join(map(_name, early))} started before the annotation",
+        LINK, "pods-before-annotation", f"{workload.role}: pod(s) {', '.join(map(_name, early))} started before the annotation",
         f"started {early[0]['metadata'].get('creationTimestamp')}, the client ID was written about "
         f"{annotated_at.isoformat() if annotated_at else '?'}; the webhook acts only at pod creation",
         _restart(workload),
@@ -106,18 +106,19 @@ def _injected(workload: Workload, pods: list[dict[str, Any]]) -> Check:
             missing = [name for name in INJECTED_VARIABLES if name not in env]
             if missing:
                 return broken(
-                    LINK, f"{workload.role}: container {container.get('name')} of pod {_name(pod)} lacks {', '.join(missing)}",
+                    LINK, "token-not-injected",
+                    f"{workload.role}: container {container.get('name')} of pod {_name(pod)} lacks {', '.join(missing)}",
                     "the webhook did not inject the identity: the pod predates the label or annotation, "
                     "or the webhook is not running (workload identity off, link 1)",
                     _restart(workload),
                 )
             if env.get("AZURE_CLIENT_ID") not in (None, client_id):
                 return broken(
-                    LINK, f"{workload.role}: pod {_name(pod)} runs as client ID {env.get('AZURE_CLIENT_ID')}",
+                    LINK, "pod-wrong-client-id", f"{workload.role}: pod {_name(pod)} runs as client ID {env.get('AZURE_CLIENT_ID')}",
                     f"it was injected with another identity than {workload.identity_name} {client_id} (created before a change)",
                     _restart(workload),
                 )
-    return ok(LINK, f"{workload.role}: the webhook injected {', '.join(INJECTED_VARIABLES)}")
+    return ok(LINK, "token-injected", f"{workload.role}: the webhook injected {', '.join(INJECTED_VARIABLES)}")
 
 
 def annotation_time(account: dict[str, Any]) -> datetime | None:
