@@ -33,7 +33,7 @@ def component(schema: dict[str, Any], name: str) -> ComponentDefinition:
     return schema["component_definitions"][name]
 
 
-def test_the_package_offers_the_four_building_blocks_with_both_argo_cd_installs(schema: dict[str, Any]) -> None:
+def test_the_package_offers_every_component(schema: dict[str, Any]) -> None:
     assert set(schema["component_definitions"]) == EXPECTED_COMPONENTS
 
 

@@ -9,7 +9,6 @@ import logging
 
 import pytest
 
-from components.argocd_registration import BOOTSTRAP_TIMEOUT_CAUSES
 from harness import (
     APPLICATION,
     CLUSTER,
@@ -307,20 +306,6 @@ def test_bootstrap_application_syncs_the_configured_repository_and_path() -> Non
     )
     source = run.one(APPLICATION).input("spec.source")
     assert (source["repoURL"], source["path"]) == (f"{ORG}/gitops/_git/team-apps", "clusters/dev")
-
-
-def test_bootstrap_application_lives_in_the_argocd_namespace() -> None:
-    run = run_program("dev", overrides={"argocdNamespace": "gitops-system"})
-    assert run.one(APPLICATION).input("metadata.namespace") == "gitops-system"
-
-
-def test_bootstrap_application_is_optional() -> None:
-    assert run_program("dev", overrides={"bootstrapApplication": False}).of_type(APPLICATION) == []
-
-
-def test_bootstrap_failure_message_lists_the_likely_causes() -> None:
-    for cause in ("licence", "Readers", "GenericRead", "subject", "propagating", "v3.1.1"):
-        assert cause in BOOTSTRAP_TIMEOUT_CAUSES
 
 
 def test_bootstrap_application_carries_the_error_hook_that_prints_the_causes(dev: ProgramRun) -> None:

@@ -60,3 +60,12 @@ def test_on_a_new_cluster_destroy_skips_every_kubernetes_object_inside_it(dev: P
 def test_on_an_adopted_cluster_every_kubernetes_object_is_deleted_for_real() -> None:
     run = run_program("dev", overrides={"existingClusterResourceGroup": "rg-aks", "existingClusterName": "aks-shared"})
     assert [r.name for r in run.resources if r.options["deleted_with"]] == []
+
+
+def test_bootstrap_application_lives_in_the_argocd_namespace() -> None:
+    run = run_program("dev", overrides={"argocdNamespace": "gitops-system"})
+    assert run.one(APPLICATION).input("metadata.namespace") == "gitops-system"
+
+
+def test_bootstrap_application_is_optional() -> None:
+    assert run_program("dev", overrides={"bootstrapApplication": False}).of_type(APPLICATION) == []
