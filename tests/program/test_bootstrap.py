@@ -1,7 +1,6 @@
 """The bootstrap Application: it waits for every grant and for its very source, cascades on delete, and is skipped
 with a cluster this stack created. Its error hook is called directly in tests/component/test_argocd_registration.py."""
 
-
 from __future__ import annotations
 
 import json
@@ -12,15 +11,10 @@ from harness import (
     ENTITLEMENT,
     GIT_PERMISSIONS,
     MEMBERSHIP,
-    ORG,
     refusal,
     run_program,
 )
 from tools.offline.engine import ProgramRun
-
-TARGET = f"{ORG}/gitops/_git/cluster-config"
-READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
 
 
 def test_the_bootstrap_application_waits_for_every_azure_devops_grant(dev: ProgramRun) -> None:

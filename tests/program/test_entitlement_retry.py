@@ -1,20 +1,14 @@
 """The Azure DevOps entitlement waits out Entra's replication on its own, off the cluster's path. The retry hook itself
 is called directly in tests/component/test_devops_access.py."""
 
-
 from __future__ import annotations
 
 from harness import (
     CLUSTER,
     ENTITLEMENT,
-    ORG,
     RELEASE,
 )
 from tools.offline.engine import ProgramRun
-
-TARGET = f"{ORG}/gitops/_git/cluster-config"
-READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
 
 
 def test_the_entitlement_carries_the_replication_retry_hook(dev: ProgramRun) -> None:

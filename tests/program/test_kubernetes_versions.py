@@ -1,19 +1,13 @@
 """Kubernetes versions AKS still creates: an end-of-life minor is refused, long-term support allows older ones."""
 
-
 from __future__ import annotations
 
 from harness import (
     CLUSTER,
-    ORG,
     refusal,
     run_program,
 )
 from tools.offline.engine import ProgramRun
-
-TARGET = f"{ORG}/gitops/_git/cluster-config"
-READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
 
 
 def test_an_end_of_life_minor_is_refused_naming_the_key_and_how_to_list_versions() -> None:

@@ -1,19 +1,13 @@
 """No PAT or client secret reaches the Azure DevOps provider, and the deployer is a user or a service principal."""
 
-
 from __future__ import annotations
 
 import pytest
 
 from harness import (
-    ORG,
     refusal,
     run_program,
 )
-
-TARGET = f"{ORG}/gitops/_git/cluster-config"
-READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
 
 
 # The secret-bearing variables the azuredevops provider reads (docs/facts.md#azuredevops-provider).

@@ -1,6 +1,5 @@
 """The Source Hydrator pushes to exactly its targets, through credential-free write Secrets."""
 
-
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +19,6 @@ from tools.offline.engine import ProgramRun, Resource
 
 TARGET = f"{ORG}/gitops/_git/cluster-config"
 READ_ONLY = f"{ORG}/gitops/_git/team-apps"
-
 
 
 @pytest.fixture(scope="module")
