@@ -100,7 +100,7 @@ def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None
     if wants_extension_high_availability(settings) and node_count < MIN_NODES_FOR_EXTENSION_HA:
         raise ConfigError([
             f"{PROJECT}:extensionHighAvailability = 'true': the existing cluster has {node_count} nodes, "
-            f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes"
+            f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes [{EXTENSION}]"
         ])
 
 

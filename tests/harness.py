@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -110,12 +111,19 @@ def generated(run: ProgramRun, label: str) -> str:
     return found[0]
 
 
+# How each refusal names the rule it enforces: a section of docs/facts.md, which cites it upstream, or the schema.
+RULE_TAG = re.compile(r" \[(docs/facts\.md#[a-z0-9-]+|Pulumi\.yaml config schema)\]$")
+
+
 def refusal(overrides: Mapping[str, Any], stack: str = "dev") -> str:
-    """The ConfigError message for the tests' `stack` plus `overrides`; fails if anything was registered first."""
+    """The ConfigError message for the tests' `stack` plus `overrides`; fails if anything was registered first, or if a
+    problem does not name its rule."""
     from settings import ConfigError  # the program's own error type, importable once the project is on the path
 
     registered: list[Resource] = []
     with pytest.raises(ConfigError) as raised:
         run_program(stack, overrides=overrides, registered=registered)
     assert registered == [], "a refused configuration registered resources"
+    problems = [line for line in str(raised.value).splitlines() if line.startswith("  - ")]
+    assert problems and all(RULE_TAG.search(problem) for problem in problems), problems
     return str(raised.value)

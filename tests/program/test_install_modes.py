@@ -160,7 +160,7 @@ def test_extension_high_availability_on_an_existing_cluster_with_3_nodes_is_refu
     with pytest.raises(ConfigError) as refused:
         run_program("dev", overrides=COMBINATIONS["existing-extension"], mocks=mocks, registered=registered)
     assert "argocd-aks-wi:extensionHighAvailability" in str(refused.value)
-    assert "at least 4" in str(refused.value)
+    assert "at least 4" in str(refused.value) and str(refused.value).endswith("[docs/facts.md#aks-argo-cd-extension]")
     assert registered == []
 
 
