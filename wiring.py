@@ -132,7 +132,6 @@ def _identity_trusting(
 
 def devops_args(settings: Settings, principal_id: pulumi.Input[str]) -> AzureDevOpsAccessArgs:
     pushed = set(settings.argocd.hydration_targets)
-    install = settings.argocd.install
     args = AzureDevOpsAccessArgs(
         organization_url=settings.azure_devops.organization_url,
         principal_id=principal_id,
@@ -143,8 +142,8 @@ def devops_args(settings: Settings, principal_id: pulumi.Input[str]) -> AzureDev
         ],
         group_label=settings.stack,
     )
-    if isinstance(install, HelmInstall):
-        args["hydrator_creates_branches"] = install.hydrator_creates_branches
+    if pushed:
+        args["hydrator_creates_branches"] = settings.argocd.hydrator_creates_branches
     return args
 
 

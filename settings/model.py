@@ -203,6 +203,10 @@ class ArgoCdSettings:
     def hydration_targets(self) -> tuple[Repository, ...]:
         return self.install.hydration_targets if isinstance(self.install, HelmInstall) else ()
 
+    @property
+    def hydrator_creates_branches(self) -> bool:
+        return isinstance(self.install, HelmInstall) and self.install.hydrator_creates_branches
+
 
 @dataclass(frozen=True)
 class AdoptedSpoke:
