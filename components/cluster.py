@@ -1,6 +1,5 @@
 """The AKS cluster, new or adopted, with the OIDC issuer and workload identity on."""
 
-import functools
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
@@ -201,9 +200,7 @@ class AksCluster(pulumi.ComponentResource):
             principal_id=deployer.object_id,
             # The SDK would default to User, which Azure rejects for a CI service principal.
             principal_type=principal_type,
-            role_definition_id=pulumi.Output.from_input(scope).apply(
-                functools.partial(role_definition_id, role=AKS_RBAC_CLUSTER_ADMIN)
-            ),
+            role_definition_id=role_definition_id(scope, AKS_RBAC_CLUSTER_ADMIN),
             description="Lets the principal running pulumi up manage Argo CD on the cluster.",
             opts=pulumi.ResourceOptions(parent=self),
         )

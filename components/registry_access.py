@@ -1,6 +1,5 @@
 """Pull access for the identity to the Azure Container Registries Argo CD reads Helm charts from."""
 
-import functools
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -68,7 +67,7 @@ class ContainerRegistryAccess(pulumi.ComponentResource):
                 scope=registry_id,
                 principal_id=args["principal_id"],
                 principal_type="ServicePrincipal",
-                role_definition_id=registry_id.apply(functools.partial(role_definition_id, role=role)),
+                role_definition_id=role_definition_id(registry_id, role),
                 condition=condition,
                 condition_version="2.0" if condition else None,
                 description="Lets Argo CD's repo-server pull Helm charts through workload identity.",
@@ -113,4 +112,3 @@ def repository_condition(paths: list[str]) -> str:
         for path in paths
     )
     return f"(({not_a_read}) OR ({under}))"
-

@@ -2,7 +2,6 @@
 RBAC, and registered with Argo CD by a cluster Secret that holds no credential (docs/facts.md#argo-cd-cluster-secrets-for-aks-fleet)."""
 
 
-import functools
 import json
 from typing import NotRequired, TypedDict
 
@@ -108,7 +107,7 @@ class SpokeAccess(pulumi.ComponentResource):
             principal_id=args["principal_id"],
             # A managed identity is a service principal; the SDK's default (User) would be refused.
             principal_type=PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=self.cluster_id.apply(functools.partial(role_definition_id, role=SPOKE_ROLE_DEFINITIONS[role])),
+            role_definition_id=role_definition_id(self.cluster_id, SPOKE_ROLE_DEFINITIONS[role]),
             description=f"Lets the hub's Argo CD deploy to spoke {args['display_name']} as the fleet identity.",
             opts=pulumi.ResourceOptions(parent=self),
         )
