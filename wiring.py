@@ -348,7 +348,8 @@ def next_steps(settings: Settings, cluster: AksCluster, argocd: InstalledArgoCd)
         sign_in = f"kubectl -n {namespace} get secret argocd-initial-admin-secret -o jsonpath='{{.data.password}}' | base64 -d"
     else:
         # The local admin is off: there is no password to read, only Entra sign-in.
-        root = f" --grpc-web-root-path {url_root_path(sign_on.url)}" if url_root_path(sign_on.url) else ""
+        root_path = url_root_path(sign_on.url)
+        root = f" --grpc-web-root-path {root_path}" if root_path else ""
         sign_in = f"sign in with Microsoft Entra ID at {sign_on.url} (argocd login {url_address(sign_on.url)}{root} --sso for the CLI)"
     names = pulumi.Output.all(cluster.cluster_resource_group_name, cluster.cluster_name, argocd.server_service_name)
     return names.apply(lambda names: [

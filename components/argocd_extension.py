@@ -119,10 +119,11 @@ def extension_settings(
             "configs.cm.oidc\\.config": oidc_config(single_sign_on["client_id"], single_sign_on["tenant_id"]),
             "configs.rbac.policy\\.csv": rbac_policy(single_sign_on["group_roles"]),
         })
-        if url_root_path(single_sign_on["url"]):
+        root_path = url_root_path(single_sign_on["url"])
+        if root_path:
             # Under a path the chart's own url (https://<global.domain>) would be wrong, and the server needs its root.
             settings["configs.cm.url"] = single_sign_on["url"]
-            settings["configs.params.server\\.rootpath"] = url_root_path(single_sign_on["url"])
+            settings["configs.params.server\\.rootpath"] = root_path
         if single_sign_on["disable_local_admin"]:
             settings["configs.cm.admin\\.enabled"] = "false"
     return settings

@@ -167,8 +167,9 @@ def helm_values(args: ArgoCdReleaseArgs) -> dict[str, Any]:
         if "server" not in args:
             raise ValueError("ArgoCdRelease: single_sign_on needs server, the account the app's federated credential trusts")
         configs["cm"] = {"url": sign_in["url"], "oidc.config": oidc_config(sign_in["client_id"], sign_in["tenant_id"])}
-        if url_root_path(sign_in["url"]):
-            configs.setdefault("params", {})["server.rootpath"] = url_root_path(sign_in["url"])
+        root_path = url_root_path(sign_in["url"])
+        if root_path:
+            configs.setdefault("params", {})["server.rootpath"] = root_path
         if sign_in["disable_local_admin"]:
             configs["cm"]["admin.enabled"] = "false"
         configs["rbac"] = {"policy.csv": rbac_policy(sign_in["group_roles"])}
