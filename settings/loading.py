@@ -13,7 +13,7 @@ import pulumi
 from settings.charts import chart_settings
 from settings.fleet import fleet_settings
 from settings.model import PROJECT, ConfigError, ExtensionInstall, ServiceAccount, Settings
-from settings.reader import CREDENTIAL_WORDS, ConfigReader, compact
+from settings.reader import CREDENTIAL_WORDS, ConfigReader, compact, naming_rule
 from settings.rules import (
     CREDENTIAL_ENV_VARS,
     DEVOPS,
@@ -98,10 +98,10 @@ def wants_extension_high_availability(settings: Settings) -> bool:
 def check_existing_cluster_capacity(settings: Settings, node_count: int) -> None:
     """The extension's HA mode on an adopted cluster: its node count is only known after the lookup."""
     if wants_extension_high_availability(settings) and node_count < MIN_NODES_FOR_EXTENSION_HA:
-        raise ConfigError([
+        raise ConfigError([naming_rule(
             f"{PROJECT}:extensionHighAvailability = 'true': the existing cluster has {node_count} nodes, "
-            f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes [{EXTENSION}]"
-        ])
+            f"redis-ha needs at least {MIN_NODES_FOR_EXTENSION_HA}; set it false or add nodes", EXTENSION,
+        )])
 
 
 def _parse_service_account(text: str) -> ServiceAccount | None:

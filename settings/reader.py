@@ -47,6 +47,11 @@ def mask(key: str, value: object) -> str:
     return repr(text)
 
 
+def naming_rule(message: str, rule: str) -> str:
+    """A refusal's message with the rule it enforces (a docs/facts.md section, or the schema) after it."""
+    return f"{message} [{rule}]"
+
+
 class ConfigReader:
     """Typed reads of the project's config keys; a missing key takes its default from the schema (Pulumi.yaml)."""
 
@@ -60,7 +65,7 @@ class ConfigReader:
         self.refuse(f"{PROJECT}:{key} = {mask(key, value)}: expected {accepted}", rule=rule)
 
     def refuse(self, message: str, *, rule: str) -> None:
-        self.problems.append(f"{message} [{rule}]")
+        self.problems.append(naming_rule(message, rule))
 
     def _raw(self, key: str) -> str | None:
         return self._config.get(key)
